@@ -1,0 +1,551 @@
+#include "native_driver.h"
+
+#include <ctime>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "engine/transport_stack.h"
+#include "util/codec.h"
+#include "util/dom_exception.h"
+
+namespace refrtc::driver {
+namespace {
+
+constexpr uint64_t kSendManyHighWater = 1 << 20;   // bytes buffered before waiting
+constexpr uint64_t kSendManyLowWater = 256 << 10;  // resume below this (bufferedamountlow)
+constexpr size_t kInlineMessageMax = 64 << 10;     // larger messages are reported as size+sha256
+
+json Error(absl::string_view name, absl::string_view message) {
+  return json{{"name", std::string(name)}, {"message", std::string(message)}};
+}
+
+json DescriptionJson(const std::optional<RTCSessionDescription>& d) {
+  if (!d) return nullptr;
+  return json{{"type", ToString(d->type)}, {"sdp", d->sdp}};
+}
+
+json CandidateJson(const RTCIceCandidateInit& c) {
+  json j{{"candidate", c.candidate}};
+  j["sdpMid"] = c.sdpMid ? json(*c.sdpMid) : json(nullptr);
+  j["sdpMLineIndex"] = c.sdpMLineIndex ? json(*c.sdpMLineIndex) : json(nullptr);
+  j["usernameFragment"] = c.usernameFragment ? json(*c.usernameFragment) : json(nullptr);
+  return j;
+}
+
+template <typename T>
+std::optional<T> OptField(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return std::nullopt;
+  return j[key].get<T>();
+}
+
+absl::StatusOr<RTCConfiguration> ParseConfig(const json& j) {
+  RTCConfiguration c;
+  if (!j.is_object()) return c;
+  if (j.contains("iceServers")) {
+    for (const auto& s : j["iceServers"]) {
+      RTCIceServer server;
+      if (s["urls"].is_string()) server.urls.push_back(s["urls"].get<std::string>());
+      else
+        for (const auto& u : s["urls"]) server.urls.push_back(u.get<std::string>());
+      server.username = s.value("username", "");
+      server.credential = s.value("credential", "");
+      c.iceServers.push_back(server);
+    }
+  }
+  std::string policy = j.value("iceTransportPolicy", "all");
+  if (policy == "relay") c.iceTransportPolicy = RTCIceTransportPolicy::kRelay;
+  else if (policy != "all") return TypeError("bad iceTransportPolicy");
+  std::string bundle = j.value("bundlePolicy", "balanced");
+  if (bundle == "max-bundle") c.bundlePolicy = RTCBundlePolicy::kMaxBundle;
+  else if (bundle == "max-compat") c.bundlePolicy = RTCBundlePolicy::kMaxCompat;
+  else if (bundle != "balanced") return TypeError("bad bundlePolicy");
+  if (j.value("rtcpMuxPolicy", "require") != "require") return TypeError("bad rtcpMuxPolicy");
+  c.iceCandidatePoolSize = static_cast<uint8_t>(j.value("iceCandidatePoolSize", 0));
+  return c;
+}
+
+}  // namespace
+
+NativeDriver::NativeDriver(io::EventLoop& loop, io::InterfaceFilter filter)
+    : loop_(loop), filter_(std::move(filter)) {
+  out = [](const std::string& line) {
+    std::string s = line + "\n";
+    size_t off = 0;
+    while (off < s.size()) {
+      ssize_t n = ::write(1, s.data() + off, s.size() - off);
+      if (n <= 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      off += static_cast<size_t>(n);
+    }
+  };
+}
+
+void NativeDriver::Emit(const json& j) { out(j.dump()); }
+
+void NativeDriver::Reply(const json& id, const absl::Status& st, json result) {
+  if (st.ok()) {
+    Emit(json{{"id", id}, {"ok", true}, {"result", std::move(result)}});
+  } else {
+    Emit(json{{"id", id}, {"ok", false}, {"error", Error(DomErrorName(st), st.message())}});
+  }
+}
+
+NativeDriver::Pc* NativeDriver::FindPc(const json& cmd) {
+  if (!cmd.contains("pc") || !cmd["pc"].is_string()) return nullptr;
+  auto it = pcs_.find(cmd["pc"].get<std::string>());
+  return it == pcs_.end() ? nullptr : &it->second;
+}
+
+NativeDriver::Channel* NativeDriver::FindChannel(const json& cmd) {
+  if (!cmd.contains("channel") || !cmd["channel"].is_string()) return nullptr;
+  auto it = channels_.find(cmd["channel"].get<std::string>());
+  return it == channels_.end() ? nullptr : &it->second;
+}
+
+NativeDriver::Channel& NativeDriver::Register(const std::string& pc, std::shared_ptr<RTCDataChannel> ch) {
+  std::string handle = absl::StrCat("ch", ch->handle());
+  channel_by_ptr_[ch->handle()] = handle;
+  Channel& c = channels_[handle];
+  c.handle = handle;
+  c.pc = pc;
+  c.ch = std::move(ch);
+  return c;
+}
+
+json NativeDriver::ChannelState(const Channel& c) const {
+  const auto& ch = *c.ch;
+  json j{{"channel", c.handle},
+         {"label", ch.label()},
+         {"ordered", ch.ordered()},
+         {"protocol", ch.protocol()},
+         {"negotiated", ch.negotiated()},
+         {"readyState", ToString(ch.readyState())},
+         {"bufferedAmount", ch.bufferedAmount()},
+         {"bufferedAmountLowThreshold", ch.bufferedAmountLowThreshold()},
+         {"binaryType", ch.binaryType()},
+         {"messagesReceived", ch.messages_received()},
+         {"bytesReceived", ch.bytes_received()}};
+  j["id"] = ch.id() ? json(*ch.id()) : json(nullptr);
+  j["maxPacketLifeTime"] = ch.maxPacketLifeTime() ? json(*ch.maxPacketLifeTime()) : json(nullptr);
+  j["maxRetransmits"] = ch.maxRetransmits() ? json(*ch.maxRetransmits()) : json(nullptr);
+  return j;
+}
+
+json NativeDriver::PcState(const Pc& p) const {
+  const auto& pc = *p.pc;
+  json j{{"signalingState", ToString(pc.signalingState())},
+         {"iceGatheringState", ToString(pc.iceGatheringState())},
+         {"iceConnectionState", ToString(pc.iceConnectionState())},
+         {"connectionState", ToString(pc.connectionState())},
+         {"localDescription", DescriptionJson(pc.localDescription())},
+         {"remoteDescription", DescriptionJson(pc.remoteDescription())},
+         {"currentLocalDescription", DescriptionJson(pc.currentLocalDescription())},
+         {"currentRemoteDescription", DescriptionJson(pc.currentRemoteDescription())},
+         {"pendingLocalDescription", DescriptionJson(pc.pendingLocalDescription())},
+         {"pendingRemoteDescription", DescriptionJson(pc.pendingRemoteDescription())},
+         {"transceivers", json::array()}};
+  j["canTrickleIceCandidates"] = pc.canTrickleIceCandidates() ? json(*pc.canTrickleIceCandidates()) : json(nullptr);
+  if (auto s = pc.sctp()) {
+    j["sctp"] = json{{"maxMessageSize", s->maxMessageSize},
+                     {"maxChannels", s->maxChannels ? json(*s->maxChannels) : json(nullptr)},
+                     {"state", ToString(s->state)}};
+  } else {
+    j["sctp"] = nullptr;
+  }
+  return j;
+}
+
+json NativeDriver::Stats(const Pc& p) const {
+  // A first RTCStatsReport (webrtc-stats §3): peer-connection, transport, candidate-pair and
+  // data-channel, from the engine's counters. The full report comes with issue D.
+  const auto& pc = *p.pc;
+  double ts = std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
+  json stats = json::array();
+  uint64_t opened = 0;
+  for (const auto& [h, c] : channels_)
+    if (c.pc == p.name) ++opened;
+  stats.push_back({{"id", "P"}, {"type", "peer-connection"}, {"timestamp", ts}, {"dataChannelsOpened", opened}});
+  const auto& counters = pc.transport_stack().counters();
+  auto dtls = pc.dtlsTransport();
+  json transport{{"id", "T01"},
+                 {"type", "transport"},
+                 {"timestamp", ts},
+                 {"packetsSent", counters.sent},
+                 {"packetsReceived", counters.received},
+                 {"bytesSent", counters.bytes_sent},
+                 {"bytesReceived", counters.bytes_received},
+                 {"dtlsState", ToString(dtls.state)},
+                 {"iceState", ToString(pc.iceConnectionState())},
+                 {"iceRole", ToString(dtls.iceTransport.role)}};
+  if (!dtls.cipherSuite.empty()) transport["dtlsCipher"] = dtls.cipherSuite;
+  if (dtls.iceTransport.selectedLocal) {
+    transport["selectedCandidatePairId"] = "CP1";
+    stats.push_back({{"id", "CP1"},
+                     {"type", "candidate-pair"},
+                     {"timestamp", ts},
+                     {"transportId", "T01"},
+                     {"state", "succeeded"},
+                     {"nominated", true},
+                     {"localAddress", *dtls.iceTransport.selectedLocal},
+                     {"remoteAddress", *dtls.iceTransport.selectedRemote}});
+  }
+  stats.push_back(transport);
+  for (const auto& [h, c] : channels_) {
+    if (c.pc != p.name) continue;
+    json d{{"id", "D" + h},
+           {"type", "data-channel"},
+           {"timestamp", ts},
+           {"label", c.ch->label()},
+           {"protocol", c.ch->protocol()},
+           {"state", ToString(c.ch->readyState())},
+           {"messagesSent", c.messages_sent},
+           {"bytesSent", c.bytes_sent},
+           {"messagesReceived", c.ch->messages_received()},
+           {"bytesReceived", c.ch->bytes_received()}};
+    d["dataChannelIdentifier"] = c.ch->id() ? json(*c.ch->id()) : json(nullptr);
+    stats.push_back(d);
+  }
+  return stats;
+}
+
+void NativeDriver::PumpSendMany(Channel& c) {
+  if (!c.send_many) return;
+  auto& job = *c.send_many;
+  auto& ch = *c.ch;
+  Bytes buf;
+  while (job.next < job.count) {
+    if (ch.readyState() != RTCDataChannelState::kOpen) {
+      json id = job.id;
+      c.send_many.reset();
+      Reply(id, InvalidStateError("channel closed during sendMany"));
+      return;
+    }
+    if (ch.bufferedAmount() >= kSendManyHighWater) {
+      // Wait for bufferedamountlow (never a busy loop).
+      if (!c.app_low_threshold_set) ch.setBufferedAmountLowThreshold(kSendManyLowWater);
+      return;
+    }
+    absl::Status st;
+    if (job.binary) {
+      buf.assign(job.size, static_cast<uint8_t>(job.next % 256));
+      st = ch.sendBinary(buf);
+    } else {
+      std::string s(job.size, static_cast<char>('a' + job.next % 26));
+      st = ch.send(s);
+    }
+    if (!st.ok()) {
+      json id = job.id;
+      c.send_many.reset();
+      Reply(id, st);
+      return;
+    }
+    ++c.messages_sent;
+    c.bytes_sent += job.size;
+    ++job.next;
+  }
+  json id = job.id;
+  c.send_many.reset();
+  Reply(id, absl::OkStatus());
+}
+
+void NativeDriver::HandleLine(const std::string& line) {
+  json cmd = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (cmd.is_discarded() || !cmd.is_object()) {
+    Emit(json{{"id", nullptr}, {"ok", false}, {"error", Error("SyntaxError", "invalid JSON")}});
+    return;
+  }
+  json id = cmd.contains("id") ? cmd["id"] : json(nullptr);
+  std::string op = cmd.contains("op") && cmd["op"].is_string() ? cmd["op"].get<std::string>() : "";
+  for (auto& [name, p] : pcs_) p.pc->SetTime(loop_.Now());
+  bool deferred = false;
+  json result;
+  try {
+    result = Dispatch(op, cmd, &deferred);
+  } catch (const json::exception& e) {
+    // Wrong argument types in the command: the WebIDL conversion would throw a TypeError.
+    DrainEvents();
+    Emit(json{{"id", id}, {"ok", false}, {"error", Error("TypeError", e.what())}});
+    return;
+  }
+  if (deferred) return;
+  DrainEvents();  // events the call fired come before its promise resolves
+  json reply{{"id", id}};
+  reply.update(result);
+  Emit(reply);
+  loop_.Wake();
+}
+
+json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferred) {
+  auto ok = [](json r = json::object()) { return json{{"ok", true}, {"result", std::move(r)}}; };
+  auto fail = [](const absl::Status& st) {
+    return json{{"ok", false}, {"error", Error(DomErrorName(st), st.message())}};
+  };
+  auto not_found = [](absl::string_view what) {
+    return json{{"ok", false}, {"error", Error("NotFoundError", absl::StrCat("unknown ", what))}};
+  };
+
+  if (op == "hello") {
+    return ok({{"name", "refrtc-native"}, {"version", "0.1.0"}, {"protocol", 1},
+               {"features", json::array({"rollback", "restartIce", "stats"})}});
+  }
+  if (op == "shutdown") {
+    shutdown_ = true;
+    for (auto& [n, p] : pcs_) p.pc->close();
+    loop_.Stop();
+    return ok();
+  }
+  if (op == "createPeerConnection") {
+    std::string name = cmd.value("pc", "");
+    if (name.empty()) return fail(TypeError("pc is required"));
+    if (pcs_.count(name)) return fail(InvalidStateError("pc name already in use"));
+    auto config = ParseConfig(cmd.contains("config") ? cmd["config"] : json::object());
+    if (!config.ok()) return fail(config.status());
+    RTCEngineOptions options;
+    options.seed = std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32) ^ ++seed_counter_;
+    options.unix_time_s = static_cast<int64_t>(::time(nullptr));
+    auto pc = RTCPeerConnection::Create(*config, options);
+    if (!pc.ok()) return fail(pc.status());
+    Pc& p = pcs_[name];
+    p.name = name;
+    p.pc = std::move(*pc);
+    p.pc->SetTime(loop_.Now());
+    auto bound = loop_.Attach(p.pc.get(), io::EnumerateInterfaces(filter_));
+    if (!bound.ok()) {
+      pcs_.erase(name);
+      return fail(OperationError(bound.status().message()));
+    }
+    p.attached = true;
+    return ok();
+  }
+
+  // Channel-level ops.
+  if (op == "send" || op == "sendMany" || op == "getChannel" || op == "setChannel" || op == "closeChannel") {
+    Channel* c = FindChannel(cmd);
+    if (!c) return not_found("channel");
+    auto& ch = *c->ch;
+    if (op == "getChannel") return ok(ChannelState(*c));
+    if (op == "closeChannel") {
+      ch.close();
+      return ok();
+    }
+    if (op == "setChannel") {
+      if (cmd.contains("bufferedAmountLowThreshold")) {
+        ch.setBufferedAmountLowThreshold(cmd["bufferedAmountLowThreshold"].get<uint64_t>());
+        c->app_low_threshold_set = true;
+      }
+      if (cmd.contains("binaryType")) {
+        auto st = ch.setBinaryType(cmd["binaryType"].get<std::string>());
+        if (!st.ok()) return fail(st);
+      }
+      if (cmd.contains("mute")) c->mute = cmd["mute"].get<bool>();
+      if (cmd.contains("notifyAfter")) {
+        c->notify_after = cmd["notifyAfter"].get<uint64_t>();
+        c->notified = false;
+        if (c->notify_after && ch.messages_received() >= c->notify_after) {
+          c->notified = true;
+          Emit({{"event", "received"}, {"pc", c->pc}, {"channel", c->handle},
+                {"messages", ch.messages_received()}, {"bytes", ch.bytes_received()}});
+        }
+      }
+      return ok();
+    }
+    if (op == "send") {
+      const json& data = cmd.at("data");
+      absl::Status st;
+      size_t size = 0;
+      if (data.is_string()) {
+        std::string s = data.get<std::string>();
+        size = s.size();
+        st = ch.send(s);
+      } else if (data.is_object() && data.contains("binary")) {
+        auto bytes = Base64Decode(data["binary"].get<std::string>());
+        if (!bytes) return fail(TypeError("invalid base64"));
+        size = bytes->size();
+        st = ch.sendBinary(*bytes);
+      } else {
+        return fail(TypeError("data must be a string or {binary}"));
+      }
+      if (!st.ok()) return fail(st);
+      ++c->messages_sent;
+      c->bytes_sent += size;
+      return ok();
+    }
+    // sendMany
+    if (c->send_many) return fail(InvalidStateError("a sendMany is already running on this channel"));
+    Channel::SendMany job;
+    job.id = cmd.contains("id") ? cmd["id"] : json(nullptr);
+    job.size = cmd.at("size").get<uint64_t>();
+    job.count = cmd.at("count").get<uint64_t>();
+    job.binary = cmd.value("binary", true);
+    c->send_many = job;
+    PumpSendMany(*c);  // replies itself, now or when the last message is queued
+    *deferred = true;
+    return json::object();
+  }
+
+  if (op == "addTransceiver" || op == "addTrack" || op == "insertDTMF" || op == "getTrackInfo" ||
+      op == "getTransceivers") {
+    return fail(NotSupportedError("media arrives with issue D"));
+  }
+
+  static const char* kPcOps[] = {"createOffer", "createAnswer", "setLocalDescription", "setRemoteDescription",
+                                 "addIceCandidate", "restartIce", "getState", "createDataChannel",
+                                 "getStats", "close"};
+  bool is_pc_op = false;
+  for (const char* o : kPcOps) is_pc_op |= op == o;
+  if (!is_pc_op) return fail(NotSupportedError(absl::StrCat("unknown op '", op, "'")));
+  Pc* p = FindPc(cmd);
+  if (!p) return not_found("pc");
+  auto& pc = *p->pc;
+
+  if (op == "createOffer") {
+    RTCOfferOptions o;
+    if (cmd.contains("options") && cmd["options"].is_object()) o.iceRestart = cmd["options"].value("iceRestart", false);
+    auto r = pc.createOffer(o);
+    if (!r.ok()) return fail(r.status());
+    return ok({{"type", "offer"}, {"sdp", r->sdp}});
+  }
+  if (op == "createAnswer") {
+    auto r = pc.createAnswer();
+    if (!r.ok()) return fail(r.status());
+    return ok({{"type", "answer"}, {"sdp", r->sdp}});
+  }
+  if (op == "setLocalDescription" || op == "setRemoteDescription") {
+    RTCSessionDescriptionInit init;
+    if (cmd.contains("description") && !cmd["description"].is_null()) {
+      const auto& d = cmd["description"];
+      if (d.contains("type") && !d["type"].is_null()) {
+        auto t = ParseSdpType(d["type"].get<std::string>());
+        if (!t.ok()) return fail(t.status());
+        init.type = *t;
+      }
+      init.sdp = d.value("sdp", "");
+    }
+    absl::Status st = op == "setLocalDescription" ? pc.setLocalDescription(init) : pc.setRemoteDescription(init);
+    if (!st.ok()) return fail(st);
+    if (op == "setLocalDescription") return ok({{"description", DescriptionJson(pc.localDescription())}});
+    return ok();
+  }
+  if (op == "addIceCandidate") {
+    std::optional<RTCIceCandidateInit> cand;
+    if (cmd.contains("candidate") && !cmd["candidate"].is_null()) {
+      const auto& c = cmd["candidate"];
+      RTCIceCandidateInit init;
+      init.candidate = c.value("candidate", "");
+      if (init.candidate.rfind("a=", 0) == 0) init.candidate = init.candidate.substr(2);
+      init.sdpMid = OptField<std::string>(c, "sdpMid");
+      init.sdpMLineIndex = OptField<uint16_t>(c, "sdpMLineIndex");
+      init.usernameFragment = OptField<std::string>(c, "usernameFragment");
+      cand = init;
+    }
+    auto st = pc.addIceCandidate(cand);
+    if (!st.ok()) return fail(st);
+    return ok();
+  }
+  if (op == "restartIce") {
+    pc.restartIce();
+    return ok();
+  }
+  if (op == "getState") return ok(PcState(*p));
+  if (op == "getStats") return ok({{"stats", Stats(*p)}});
+  if (op == "close") {
+    pc.close();
+    return ok();
+  }
+  // createDataChannel
+  RTCDataChannelInit init;
+  if (cmd.contains("options") && cmd["options"].is_object()) {
+    const auto& o = cmd["options"];
+    init.ordered = o.value("ordered", true);
+    init.maxPacketLifeTime = OptField<uint16_t>(o, "maxPacketLifeTime");
+    init.maxRetransmits = OptField<uint16_t>(o, "maxRetransmits");
+    init.protocol = o.value("protocol", "");
+    init.negotiated = o.value("negotiated", false);
+    if (o.contains("id") && !o["id"].is_null()) {
+      int64_t v = o["id"].get<int64_t>();
+      // WebIDL [EnforceRange] unsigned short: out of 0..65535 → TypeError.
+      if (v < 0 || v > 65535) return fail(TypeError("id is out of range for unsigned short"));
+      init.id = static_cast<uint16_t>(v);
+    }
+  }
+  auto ch = pc.createDataChannel(cmd.value("label", ""), init);
+  if (!ch.ok()) return fail(ch.status());
+  Channel& c = Register(p->name, *ch);
+  return ok(ChannelState(c));
+}
+
+void NativeDriver::DrainEvents() {
+  for (auto& [name, p] : pcs_) {
+    while (auto ev = p.pc->PollEvent()) {
+      json j{{"event", ToString(ev->type)}, {"pc", name}};
+      std::string handle;
+      Channel* c = nullptr;
+      if (ev->channel) {
+        auto it = channel_by_ptr_.find(ev->channel->handle());
+        if (it == channel_by_ptr_.end()) {
+          c = &Register(name, ev->channel);
+        } else {
+          c = &channels_[it->second];
+        }
+        j["channel"] = c->handle;
+      }
+      switch (ev->type) {
+        case RTCEventType::kIceCandidate:
+          j["candidate"] = ev->candidate ? CandidateJson(*ev->candidate) : json(nullptr);
+          break;
+        case RTCEventType::kIceGatheringStateChange:
+        case RTCEventType::kIceConnectionStateChange:
+        case RTCEventType::kConnectionStateChange:
+        case RTCEventType::kSignalingStateChange:
+          j["state"] = ev->state;
+          break;
+        case RTCEventType::kDataChannel:
+          j.update(ChannelState(*c));
+          break;
+        case RTCEventType::kChannelMessage: {
+          if (c->mute) {
+            if (c->notify_after && !c->notified && c->ch->messages_received() >= c->notify_after) {
+              c->notified = true;
+              Emit({{"event", "received"}, {"pc", name}, {"channel", c->handle},
+                    {"messages", c->ch->messages_received()}, {"bytes", c->ch->bytes_received()}});
+            }
+            continue;
+          }
+          if (ev->data.size() > kInlineMessageMax) {
+            j["data"] = json{{"size", ev->data.size()}, {"sha256", Sha256Hex(ev->data)}};
+          } else if (ev->binary) {
+            j["data"] = json{{"binary", Base64Encode(ev->data)}};
+          } else {
+            j["data"] = std::string(ev->data.begin(), ev->data.end());
+          }
+          Emit(j);
+          if (c->notify_after && !c->notified && c->ch->messages_received() >= c->notify_after) {
+            c->notified = true;
+            Emit({{"event", "received"}, {"pc", name}, {"channel", c->handle},
+                  {"messages", c->ch->messages_received()}, {"bytes", c->ch->bytes_received()}});
+          }
+          continue;
+        }
+        case RTCEventType::kChannelBufferedAmountLow:
+          PumpSendMany(*c);
+          if (!c->app_low_threshold_set) continue;  // the driver's own flow control only
+          break;
+        case RTCEventType::kChannelError:
+        case RTCEventType::kIceCandidateError:
+          j["error"] = json{{"name", ev->error_name}, {"message", ev->error_message}, {"errorDetail", ev->error_detail}};
+          break;
+        default:
+          break;
+      }
+      Emit(j);
+      if (ev->type == RTCEventType::kChannelOpen && c) PumpSendMany(*c);
+    }
+  }
+  for (auto& [h, c] : channels_) {
+    if (c.send_many) PumpSendMany(c);
+  }
+}
+
+}  // namespace refrtc::driver

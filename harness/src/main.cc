@@ -1,0 +1,193 @@
+// refrtc_harness: runs conformance scenarios over every ordered pair of drivers.
+//
+//   refrtc_harness [--suite NAME|all|a,b|file.json] [--peers native,wrtc] [--pairs a:b,...]
+//                  [--report-dir DIR] [--html] [--missing skip|fail] [--conformance-dir DIR]
+//                  [--repo-root DIR] [--list] [-v|-vv]
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "registry.h"
+#include "report.h"
+#include "runner.h"
+#include "scenario.h"
+
+#ifndef REFRTC_SOURCE_DIR
+#define REFRTC_SOURCE_DIR "."
+#endif
+
+namespace {
+
+using namespace refrtc::harness;
+
+int Usage(const std::string& error) {
+  if (!error.empty()) std::cerr << "refrtc_harness: " << error << "\n";
+  std::cerr << "usage: refrtc_harness [--suite NAME|all|a,b|file.json] [--peers native,wrtc] [--pairs a:b,...]\n"
+               "                      [--report-dir DIR] [--html] [--missing skip|fail] [--conformance-dir DIR]\n"
+               "                      [--repo-root DIR] [--list] [-v|-vv]\n"
+               "Runs every scenario on every ordered pair (A offers, B answers) of --peers, or on --pairs.\n";
+  return 2;
+}
+
+std::string SelfDir() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string path(buf, static_cast<size_t>(n));
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+std::vector<std::string> ListSuites(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() > 5 && absl::EndsWith(n, ".json")) names.push_back(n.substr(0, n.size() - 5));
+    }
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void MakeDirs(const std::string& path) {
+  std::string cur;
+  for (absl::string_view part : absl::StrSplit(path, '/')) {
+    cur += std::string(part) + "/";
+    if (!part.empty()) mkdir(cur.c_str(), 0755);
+  }
+}
+
+std::string Now() {
+  std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string suite = "all", peers_arg = "native,wrtc", pairs_arg, missing_mode = "fail";
+  std::string repo_root = REFRTC_SOURCE_DIR, conformance_dir, report_dir;
+  if (const char* env = std::getenv("REFRTC_ROOT"); env && *env) repo_root = env;
+  bool html = false, list = false;
+  RunOptions opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    if (a == "--suite" || a == "--suites") { if (!value(&suite)) return Usage("--suite needs a value"); }
+    else if (a == "--peers") { if (!value(&peers_arg)) return Usage("--peers needs a value"); }
+    else if (a == "--pairs") { if (!value(&pairs_arg)) return Usage("--pairs needs a value"); }
+    else if (a == "--report-dir") { if (!value(&report_dir)) return Usage("--report-dir needs a value"); }
+    else if (a == "--conformance-dir") { if (!value(&conformance_dir)) return Usage("--conformance-dir needs a value"); }
+    else if (a == "--repo-root") { if (!value(&repo_root)) return Usage("--repo-root needs a value"); }
+    else if (a == "--missing") {
+      if (!value(&missing_mode) || (missing_mode != "skip" && missing_mode != "fail")) return Usage("--missing skip|fail");
+    }
+    else if (a == "--html") html = true;
+    else if (a == "--list") list = true;
+    else if (a == "-v") opts.verbose = 1;
+    else if (a == "-vv") opts.verbose = 2;
+    else if (a == "-h" || a == "--help") return Usage("");
+    else return Usage("unknown argument " + a);
+  }
+  if (conformance_dir.empty()) conformance_dir = repo_root + "/conformance";
+  if (report_dir.empty()) report_dir = repo_root + "/reports";
+
+  // Scenarios.
+  std::vector<std::string> files;
+  if (suite == "all") {
+    for (const std::string& n : ListSuites(conformance_dir)) files.push_back(conformance_dir + "/" + n + ".json");
+  } else {
+    for (absl::string_view s : absl::StrSplit(suite, ',', absl::SkipEmpty())) {
+      files.push_back(absl::EndsWith(s, ".json") ? std::string(s) : absl::StrCat(conformance_dir, "/", s, ".json"));
+    }
+  }
+  if (files.empty()) return Usage("no scenarios found in " + conformance_dir);
+  std::vector<Scenario> scenarios;
+  for (const std::string& f : files) {
+    auto sc = LoadScenarioFile(f);
+    if (!sc.ok()) {
+      std::cerr << "refrtc_harness: " << sc.status().message() << "\n";
+      return 2;
+    }
+    scenarios.push_back(std::move(*sc));
+  }
+
+  // Pairs: every ordered pair of --peers, or exactly --pairs.
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (!pairs_arg.empty()) {
+    for (absl::string_view p : absl::StrSplit(pairs_arg, ',', absl::SkipEmpty())) {
+      std::vector<std::string> ab = absl::StrSplit(p, ':');
+      if (ab.size() != 2 || ab[0].empty() || ab[1].empty()) return Usage(absl::StrCat("bad pair \"", p, "\" (want a:b)"));
+      pairs.emplace_back(ab[0], ab[1]);
+    }
+  } else {
+    std::vector<std::string> peers = absl::StrSplit(peers_arg, ',', absl::SkipEmpty());
+    if (peers.empty()) return Usage("--peers is empty");
+    for (const std::string& a : peers) for (const std::string& b : peers) pairs.emplace_back(a, b);
+  }
+
+  if (list) {
+    for (const Scenario& sc : scenarios) std::cout << sc.name << "\t" << sc.steps.size() << " steps\t" << sc.description << "\n";
+    return 0;
+  }
+
+  RegistryPaths paths{repo_root, SelfDir()};
+  MakeDirs(report_dir + "/logs");
+  opts.log_dir = report_dir + "/logs";
+
+  std::vector<CellResult> cells;
+  size_t total = scenarios.size() * pairs.size(), n = 0;
+  for (const Scenario& sc : scenarios) {
+    for (const auto& [a, b] : pairs) {
+      ++n;
+      DriverSpec da = LookupDriver(a, paths), db = LookupDriver(b, paths);
+      CellResult cell;
+      if (missing_mode == "skip" && (!da.missing.empty() || !db.missing.empty())) {
+        cell.scenario = sc.name;
+        cell.a = a;
+        cell.b = b;
+        cell.status = "skip";
+        cell.reason = !da.missing.empty() ? da.missing : db.missing;
+      } else {
+        cell = RunCell(sc, da, db, opts);
+      }
+      std::cerr << "[" << n << "/" << total << "] " << sc.name << " " << a << "→" << b << ": " << cell.status;
+      if (cell.status != "skip") std::cerr << " (" << static_cast<int64_t>(cell.duration_ms) << " ms)";
+      if (!cell.reason.empty() && cell.status != "pass") std::cerr << "\n    " << cell.reason;
+      std::cerr << std::endl;
+      cells.push_back(std::move(cell));
+    }
+  }
+
+  PrintTable(std::cout, cells);
+  nlohmann::json meta = {{"generated", Now()}, {"protocol", 1}, {"suites", suite}, {"conformanceDir", conformance_dir}};
+  std::string json_path = report_dir + "/report.json";
+  if (!WriteJsonReport(json_path, cells, meta)) std::cerr << "refrtc_harness: cannot write " << json_path << "\n";
+  else std::cout << "report: " << json_path << "\n";
+  if (html) {
+    std::string html_path = report_dir + "/report.html";
+    if (!WriteHtmlReport(html_path, cells, meta)) std::cerr << "refrtc_harness: cannot write " << html_path << "\n";
+    else std::cout << "html report: " << html_path << "\n";
+  }
+  Summary s = Summarize(cells);
+  if (s.xfailed || s.xpassed) std::cout << s.xfailed << " known peer issues (xfail), " << s.xpassed << " unexpectedly passing (xpass)\n";
+  std::cout << s.passed << " passed, " << s.failed << " failed, " << s.skipped << " skipped" << std::endl;
+  return s.failed == 0 ? 0 : 1;
+}

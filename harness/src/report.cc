@@ -1,0 +1,166 @@
+#include "report.h"
+
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace refrtc::harness {
+namespace {
+
+using nlohmann::json;
+
+std::string Pair(const CellResult& c) { return absl::StrCat(c.a, "→", c.b); }
+
+std::string Html(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string FirstLine(const std::string& s, size_t n) {
+  std::string line = s.substr(0, s.find('\n'));
+  return line.size() > n ? line.substr(0, n) + "…" : line;
+}
+
+// Display width of a UTF-8 string (counts code points; good enough for the table).
+size_t Width(const std::string& s) {
+  size_t w = 0;
+  for (unsigned char c : s) if ((c & 0xC0) != 0x80) ++w;
+  return w;
+}
+
+std::string Pad(const std::string& s, size_t w) { return s + std::string(w > Width(s) ? w - Width(s) : 0, ' '); }
+
+}  // namespace
+
+Summary Summarize(const std::vector<CellResult>& cells) {
+  Summary s;
+  for (const CellResult& c : cells) {
+    if (c.status == "pass") ++s.passed;
+    else if (c.status == "skip") ++s.skipped;
+    else if (c.status == "xfail") ++s.xfailed;
+    else if (c.status == "xpass") ++s.xpassed;
+    else ++s.failed;
+  }
+  return s;
+}
+
+json CellToJson(const CellResult& c) {
+  json j = {{"scenario", c.scenario}, {"a", c.a}, {"b", c.b}, {"pair", Pair(c)}, {"status", c.status},
+            {"reason", c.reason}, {"durationMs", c.duration_ms}, {"drivers", c.hello}};
+  j["setupMs"] = c.setup_ms ? json(*c.setup_ms) : json();
+  j["failedStep"] = c.failed_step >= 0 ? json(c.failed_step) : json();
+  json t = json::array();
+  for (const ThroughputResult& r : c.throughput) {
+    t.push_back({{"label", r.label}, {"direction", r.direction}, {"size", r.size}, {"count", r.count}, {"ms", r.ms}, {"MBps", r.mbps}});
+  }
+  j["throughput"] = t;
+  if (!c.log_path.empty()) j["log"] = c.log_path;
+  j["notes"] = c.notes;
+  return j;
+}
+
+void PrintTable(std::ostream& out, const std::vector<CellResult>& cells) {
+  size_t w_sc = 8, w_pair = 4;
+  for (const CellResult& c : cells) {
+    w_sc = std::max(w_sc, Width(c.scenario));
+    w_pair = std::max(w_pair, Width(Pair(c)));
+  }
+  out << Pad("scenario", w_sc) << "  " << Pad("pair", w_pair) << "  " << Pad("result", 6) << "  " << Pad("setup ms", 9)
+      << "  " << Pad("MB/s", 8) << "  note\n";
+  out << std::string(w_sc + w_pair + 6 + 9 + 8 + 14, '-') << "\n";
+  for (const CellResult& c : cells) {
+    std::string setup = c.setup_ms ? absl::StrFormat("%.1f", *c.setup_ms) : "-";
+    std::string mbps = "-";
+    std::string note;
+    if (!c.throughput.empty()) {
+      mbps = absl::StrFormat("%.2f", c.throughput.front().mbps);
+      for (size_t i = 1; i < c.throughput.size(); ++i) {
+        absl::StrAppend(&note, note.empty() ? "" : ", ", c.throughput[i].label, ": ", absl::StrFormat("%.2f", c.throughput[i].mbps), " MB/s");
+      }
+    }
+    if (!c.notes.empty()) note = absl::StrCat(c.notes.size(), " known deviation(s); ", note);
+    if (!c.reason.empty()) note = FirstLine(c.reason, 160);
+    out << Pad(c.scenario, w_sc) << "  " << Pad(Pair(c), w_pair) << "  " << Pad(c.status, 6) << "  " << Pad(setup, 9) << "  "
+        << Pad(mbps, 8) << "  " << note << "\n";
+  }
+}
+
+bool WriteJsonReport(const std::string& path, const std::vector<CellResult>& cells, const json& meta) {
+  json report = meta;
+  json arr = json::array();
+  for (const CellResult& c : cells) arr.push_back(CellToJson(c));
+  report["cells"] = arr;
+  Summary s = Summarize(cells);
+  report["summary"] = {{"passed", s.passed}, {"failed", s.failed}, {"skipped", s.skipped}, {"xfailed", s.xfailed}, {"xpassed", s.xpassed}};
+  std::ofstream f(path, std::ios::trunc);
+  if (!f) return false;
+  f << report.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  return static_cast<bool>(f);
+}
+
+bool WriteHtmlReport(const std::string& path, const std::vector<CellResult>& cells, const json& meta) {
+  std::vector<std::string> scenarios, pairs;
+  std::map<std::pair<std::string, std::string>, const CellResult*> at;
+  for (const CellResult& c : cells) {
+    if (std::find(scenarios.begin(), scenarios.end(), c.scenario) == scenarios.end()) scenarios.push_back(c.scenario);
+    if (std::find(pairs.begin(), pairs.end(), Pair(c)) == pairs.end()) pairs.push_back(Pair(c));
+    at[{c.scenario, Pair(c)}] = &c;
+  }
+  Summary s = Summarize(cells);
+  std::ofstream f(path, std::ios::trunc);
+  if (!f) return false;
+  f << "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>refrtc conformance</title><style>\n"
+       "body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
+       "td,th{border:1px solid #ccc;padding:.4em .7em;text-align:left;vertical-align:top}"
+       ".pass{background:#d7f5d7}.fail{background:#f8d0d0}.skip{background:#eee}.xfail{background:#fbeec0}.xpass{background:#d0e4f8}"
+       "small{color:#555}pre{white-space:pre-wrap;max-width:70em}\n</style></head><body>\n";
+  f << "<h1>refrtc conformance matrix</h1>\n<p>A offers, B answers. Generated " << Html(meta.value("generated", std::string()))
+    << ". " << s.passed << " passed, " << s.failed << " failed, " << s.skipped << " skipped, " << s.xfailed
+    << " known peer issues.</p>\n<table><tr><th>scenario</th>";
+  for (const std::string& p : pairs) f << "<th>" << Html(p) << "</th>";
+  f << "</tr>\n";
+  for (const std::string& sc : scenarios) {
+    f << "<tr><th>" << Html(sc) << "</th>";
+    for (const std::string& p : pairs) {
+      auto it = at.find({sc, p});
+      if (it == at.end()) { f << "<td></td>"; continue; }
+      const CellResult& c = *it->second;
+      f << "<td class=\"" << Html(c.status) << "\" title=\"" << Html(c.reason) << "\"><b>" << Html(c.status) << "</b>";
+      if (!c.notes.empty()) f << " <small title=\"" << Html(c.notes.front()) << "\">(" << c.notes.size() << " known deviation(s))</small>";
+      if (c.setup_ms) f << "<br><small>setup " << absl::StrFormat("%.0f", *c.setup_ms) << " ms</small>";
+      for (const ThroughputResult& t : c.throughput) {
+        f << "<br><small>" << Html(t.label) << ": " << absl::StrFormat("%.1f", t.mbps) << " MB/s</small>";
+      }
+      f << "</td>";
+    }
+    f << "</tr>\n";
+  }
+  f << "</table>\n";
+  bool any = false;
+  for (const CellResult& c : cells) {
+    if (c.reason.empty() && c.notes.empty()) continue;
+    if (!any) f << "<h2>Details</h2>\n";
+    any = true;
+    f << "<h3>" << Html(c.scenario) << " — " << Html(Pair(c)) << " (" << Html(c.status) << ")</h3><pre>" << Html(c.reason);
+    for (const std::string& n : c.notes) f << "\n" << Html(n);
+    f << "</pre>";
+    if (!c.log_path.empty()) f << "<p><small>log: " << Html(c.log_path) << "</small></p>";
+    f << "\n";
+  }
+  f << "</body></html>\n";
+  return static_cast<bool>(f);
+}
+
+}  // namespace refrtc::harness

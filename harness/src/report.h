@@ -1,0 +1,23 @@
+// Result table (terminal), JSON report and HTML matrix.
+#pragma once
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "runner.h"
+
+namespace refrtc::harness {
+
+struct Summary {
+  int passed = 0, failed = 0, skipped = 0, xfailed = 0, xpassed = 0;
+};
+
+Summary Summarize(const std::vector<CellResult>& cells);
+nlohmann::json CellToJson(const CellResult& cell);
+void PrintTable(std::ostream& out, const std::vector<CellResult>& cells);
+// Writes `path` (JSON report). Returns false if it cannot be written.
+bool WriteJsonReport(const std::string& path, const std::vector<CellResult>& cells, const nlohmann::json& meta);
+bool WriteHtmlReport(const std::string& path, const std::vector<CellResult>& cells, const nlohmann::json& meta);
+
+}  // namespace refrtc::harness

@@ -1,0 +1,889 @@
+#include "runner.h"
+
+#include <poll.h>
+
+#include <chrono>
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "driver_process.h"
+#include "util/codec.h"
+
+namespace refrtc::harness {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using Ms = std::chrono::duration<double, std::milli>;
+
+constexpr int64_t kDefaultSizeCap = 4 << 20;
+constexpr auto kShutdownGrace = std::chrono::milliseconds(2000);
+
+const char* SideName(int s) { return s == 0 ? "A" : "B"; }
+
+// Ops whose target is the peer connection (the runner fills in "pc").
+bool TakesPc(const std::string& op) {
+  static const char* kOps[] = {"createPeerConnection", "createOffer", "createAnswer", "setLocalDescription",
+                               "setRemoteDescription", "addIceCandidate", "restartIce", "getState",
+                               "createDataChannel", "getStats", "addTransceiver", "addTrack",
+                               "getTransceivers", "close"};
+  for (const char* o : kOps) if (op == o) return true;
+  return false;
+}
+
+// The sendMany fill rule (DRIVER_PROTOCOL "Commands"): binary message i is `size` bytes of i % 256,
+// string message i is `size` times 'a' + i % 26.
+std::string Fill(bool binary, int64_t size, int64_t i) {
+  return std::string(static_cast<size_t>(size), binary ? static_cast<char>(i % 256) : static_cast<char>('a' + i % 26));
+}
+
+// A message event's payload as bytes + kind, whichever form the driver used.
+struct Received {
+  bool has_bytes = false;
+  bool binary = false;
+  std::string bytes;
+  int64_t size = -1;
+  std::string sha256;
+};
+
+absl::StatusOr<Received> DecodeMessage(const json& ev) {
+  Received r;
+  auto d = ev.find("data");
+  if (d != ev.end()) {
+    if (d->is_string()) {
+      r.has_bytes = true;
+      r.bytes = d->get<std::string>();
+    } else if (d->is_object() && d->contains("binary") && (*d)["binary"].is_string()) {
+      auto bytes = refrtc::Base64Decode((*d)["binary"].get<std::string>());
+      if (!bytes) return absl::InvalidArgumentError("message event with invalid base64");
+      r.has_bytes = true;
+      r.binary = true;
+      r.bytes.assign(bytes->begin(), bytes->end());
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("message event with malformed data: ", ev.dump().substr(0, 200)));
+    }
+    r.size = static_cast<int64_t>(r.bytes.size());
+    return r;
+  }
+  if (ev.contains("size") && ev["size"].is_number_integer() && ev.contains("sha256") && ev["sha256"].is_string()) {
+    r.size = ev["size"].get<int64_t>();
+    r.sha256 = ev["sha256"].get<std::string>();
+    if (ev.contains("binary") && ev["binary"].is_boolean()) r.binary = ev["binary"].get<bool>();
+    return r;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("message event without data or size+sha256: ", ev.dump().substr(0, 200)));
+}
+
+std::string Preview(const std::string& s, size_t n = 40) {
+  std::string out = s.size() <= n ? s : s.substr(0, n) + "…";
+  for (char& c : out) if (static_cast<unsigned char>(c) < 0x20) c = '.';
+  return absl::StrCat("\"", out, "\" (", s.size(), " bytes)");
+}
+
+// Compares a received message with the expected payload (bytes + whether it was sent as binary).
+absl::Status CheckMessage(const Received& got, const std::string& want, bool want_binary) {
+  if (got.has_bytes) {
+    if (got.binary != want_binary) {
+      return absl::FailedPreconditionError(absl::StrCat("expected a ", want_binary ? "binary" : "string",
+                                                        " message, got a ", got.binary ? "binary" : "string", " one: ",
+                                                        Preview(got.bytes)));
+    }
+    if (got.bytes != want) {
+      return absl::FailedPreconditionError(absl::StrCat("content differs: got ", Preview(got.bytes), ", want ", Preview(want)));
+    }
+    return absl::OkStatus();
+  }
+  if (got.size != static_cast<int64_t>(want.size())) {
+    return absl::FailedPreconditionError(absl::StrCat("size differs: got ", got.size, ", want ", want.size()));
+  }
+  std::string digest = refrtc::Sha256Hex(refrtc::AsBytes(want));
+  if (got.sha256 != digest) {
+    return absl::FailedPreconditionError(absl::StrCat("sha256 differs: got ", got.sha256, ", want ", digest));
+  }
+  return absl::OkStatus();
+}
+
+class Cell {
+ public:
+  Cell(const Scenario& sc, const DriverSpec& a, const DriverSpec& b, const RunOptions& opts)
+      : sc_(sc), opts_(opts) {
+    specs_[0] = &a;
+    specs_[1] = &b;
+    result_.scenario = sc.name;
+    result_.a = a.name;
+    result_.b = b.name;
+  }
+
+  CellResult Run() {
+    auto start = Clock::now();
+    scenario_deadline_ = start + std::chrono::milliseconds(sc_.timeout_ms);
+    OpenLog();
+    absl::Status st;
+    try {
+      st = Start();
+      for (size_t i = 0; st.ok() && i < sc_.steps.size(); ++i) {
+        current_step_ = static_cast<int>(i);
+        const Step& step = sc_.steps[i];
+        if (opts_.verbose) std::cerr << "[" << Tag() << "] step " << i << (step.comment.empty() ? "" : ": " + step.comment) << "\n";
+        Trace(absl::StrCat("--- step ", i, step.comment.empty() ? "" : ": " + step.comment));
+        st = RunStep(step);
+        if (st.ok()) st = BackgroundStatus();
+        const KnownIssue* issue = StepIssue(step);
+        if (issue && !st.ok() && !sides_[0].dead && !sides_[1].dead) {
+          result_.notes.push_back(absl::StrCat("step ", i, ": known ", issue->peer, " deviation (", issue->reason,
+                                               "): ", st.message()));
+          Trace(absl::StrCat("tolerated: ", result_.notes.back()));
+          st = absl::OkStatus();
+        } else if (issue && st.ok()) {
+          result_.notes.push_back(absl::StrCat("step ", i, ": known ", issue->peer, " issue did not reproduce (", issue->reason, ")"));
+        }
+        if (!st.ok()) result_.failed_step = static_cast<int>(i);
+      }
+    } catch (const std::exception& e) {
+      st = absl::InternalError(absl::StrCat("harness exception: ", e.what()));
+      result_.failed_step = current_step_;
+    }
+    bool timed_out = absl::IsDeadlineExceeded(st);
+    Finish(/*kill_now=*/timed_out);
+    if (st.ok()) {
+      result_.status = "pass";
+    } else {
+      result_.status = "fail";
+      result_.reason = std::string(st.message());
+      if (result_.failed_step >= 0) result_.reason = absl::StrCat("step ", result_.failed_step, ": ", result_.reason);
+    }
+    ApplyKnownIssues();
+    result_.duration_ms = Ms(Clock::now() - start).count();
+    WriteLogTail();
+    return result_;
+  }
+
+ private:
+  struct Side {
+    std::unique_ptr<DriverProcess> proc;
+    std::string pc;
+    int64_t next_id = 1;
+    std::map<int64_t, json> replies;
+    std::map<int64_t, std::string> background;  // id → what it was (addIceCandidate …)
+    std::deque<json> events;
+    bool remote_set = false;
+    std::vector<json> pending_candidates;  // from the other side, waiting for our remote description
+    bool dead = false;
+    std::string death;
+  };
+
+  std::string Tag() const { return absl::StrCat(sc_.name, " ", result_.a, "→", result_.b); }
+
+  void OpenLog() {
+    if (opts_.log_dir.empty()) return;
+    result_.log_path = absl::StrCat(opts_.log_dir, "/", sc_.name, "__", result_.a, "-", result_.b, ".log");
+    log_.open(result_.log_path, std::ios::trunc);
+  }
+
+  void Trace(const std::string& line) {
+    if (!log_.is_open() && opts_.verbose < 2) return;
+    double t = Ms(Clock::now() - trace_start_).count();
+    std::string shown = line.size() > 4000 ? line.substr(0, 4000) + "…" : line;
+    std::string out = absl::StrFormat("%9.1f %s", t, shown);
+    if (log_.is_open()) log_ << out << "\n";
+    if (opts_.verbose >= 2) std::cerr << "[" << Tag() << "] " << out << "\n";
+  }
+
+  void WriteLogTail() {
+    if (!log_.is_open()) return;
+    for (int s = 0; s < 2; ++s) {
+      log_ << "\n===== driver " << SideName(s) << " (" << specs_[s]->name << ") stderr =====\n";
+      if (sides_[s].proc) log_ << sides_[s].proc->stderr_log();
+    }
+    log_ << "\n===== result: " << result_.status << (result_.reason.empty() ? "" : " — " + result_.reason) << "\n";
+  }
+
+  absl::Status Start() {
+    for (int s = 0; s < 2; ++s) {
+      if (!specs_[s]->missing.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat("driver ", specs_[s]->name, " unavailable: ", specs_[s]->missing));
+      }
+      sides_[s].pc = s == 0 ? "a" : "b";
+      auto proc = DriverProcess::Start(specs_[s]->argv, specs_[s]->cwd);
+      if (!proc.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat("driver ", SideName(s), " (", specs_[s]->name, "): ", proc.status().message()));
+      }
+      sides_[s].proc = std::move(*proc);
+      Trace(absl::StrCat("started driver ", SideName(s), " ", specs_[s]->name, " pid ", sides_[s].proc->pid()));
+    }
+    for (int s = 0; s < 2; ++s) {
+      auto r = Call(s, "hello", json::object(), Deadline(10000));
+      if (!r.ok()) return r.status();
+      json hello = *r;
+      hello["role"] = SideName(s);
+      hello["driver"] = specs_[s]->name;
+      result_.hello.push_back(hello);
+      if (!hello.contains("protocol") || hello["protocol"] != 1) {
+        return absl::FailedPreconditionError(absl::StrCat("driver ", SideName(s), " speaks protocol ",
+                                                          hello.value("protocol", json()).dump(), ", not 1"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Asks both drivers to shut down (or kills them at once after a timeout) and reaps them.
+  void Finish(bool kill_now) {
+    if (!kill_now) {
+      int64_t ids[2] = {-1, -1};
+      for (int s = 0; s < 2; ++s) {
+        if (sides_[s].proc && !sides_[s].dead) ids[s] = Send(s, "shutdown", json::object());
+      }
+      auto deadline = Clock::now() + kShutdownGrace;
+      for (;;) {
+        bool all_gone = true;
+        for (int s = 0; s < 2; ++s) {
+          if (sides_[s].proc && !sides_[s].dead) all_gone = false;
+        }
+        if (all_gone || Clock::now() >= deadline) break;
+        Pump(deadline);
+      }
+      (void)ids;
+    }
+    for (int s = 0; s < 2; ++s) {
+      if (!sides_[s].proc) continue;
+      std::string how;
+      if (!sides_[s].proc->Exited(&how)) {
+        sides_[s].proc->Kill();
+        Trace(absl::StrCat("killed driver ", SideName(s)));
+      } else {
+        Trace(absl::StrCat("driver ", SideName(s), " ", how));
+      }
+      // Pick up the last words on stderr.
+      while (sides_[s].proc->OnStderrReadable()) {
+      }
+    }
+  }
+
+  // The step-level known issue that applies to this pair, if any.
+  const KnownIssue* StepIssue(const Step& step) const {
+    for (const KnownIssue& k : step.known_issues) {
+      std::string role = k.role.empty() ? SideName(step.side) : k.role;
+      if (((role == "A" || role == "any") && k.peer == result_.a) || ((role == "B" || role == "any") && k.peer == result_.b)) {
+        return &k;
+      }
+    }
+    return nullptr;
+  }
+
+  void ApplyKnownIssues() {
+    for (const KnownIssue& k : sc_.known_issues) {
+      bool hit = ((k.role == "A" || k.role == "any") && k.peer == result_.a) ||
+                 ((k.role == "B" || k.role == "any") && k.peer == result_.b);
+      if (!hit) continue;
+      if (result_.status == "fail") {
+        result_.status = "xfail";
+        result_.reason = absl::StrCat("known peer issue (", k.peer, "): ", k.reason, " — ", result_.reason);
+      } else if (result_.status == "pass") {
+        result_.status = "xpass";
+        result_.reason = absl::StrCat("passed despite known issue (", k.peer, "): ", k.reason);
+      }
+      return;
+    }
+  }
+
+  Clock::time_point Deadline(int64_t ms) const {
+    auto d = Clock::now() + std::chrono::milliseconds(ms);
+    return std::min(d, scenario_deadline_);
+  }
+
+  Clock::time_point StepDeadline(const Step& step) const {
+    return Deadline(step.timeout_ms > 0 ? step.timeout_ms : sc_.step_timeout_ms);
+  }
+
+  // ---------------------------------------------------------------- event loop
+
+  absl::Status DeadStatus(int s) const {
+    std::string tail = sides_[s].proc ? sides_[s].proc->StderrTail(1500) : "";
+    return absl::UnavailableError(absl::StrCat("driver ", SideName(s), " (", specs_[s]->name, ") ", sides_[s].death,
+                                               tail.empty() ? "" : "; stderr tail:\n" + tail));
+  }
+
+  void MarkDead(int s, const std::string& why) {
+    Side& side = sides_[s];
+    if (side.dead) return;
+    side.dead = true;
+    std::string how;
+    // Give it a moment to be reapable: stdout EOF usually means the process is exiting.
+    for (int i = 0; i < 50 && !side.proc->Exited(&how); ++i) {
+      struct pollfd none;
+      poll(&none, 0, 2);
+    }
+    while (side.proc->OnStderrReadable()) {
+    }  // its last words (the process is gone or going, so this ends at EOF or EAGAIN)
+    side.death = how.empty() ? why : absl::StrCat(why, " (", how, ")");
+    Trace(absl::StrCat("driver ", SideName(s), " ", side.death));
+  }
+
+  // One poll() round: waits until something arrives or `deadline`.
+  void Pump(Clock::time_point deadline) {
+    struct pollfd fds[6];
+    int owner[6], kind[6];  // kind: 0 stdout, 1 stderr, 2 stdin
+    int n = 0;
+    for (int s = 0; s < 2; ++s) {
+      DriverProcess* p = sides_[s].proc.get();
+      if (!p) continue;
+      if (p->stdout_fd() >= 0) { fds[n] = {p->stdout_fd(), POLLIN, 0}; owner[n] = s; kind[n++] = 0; }
+      if (p->stderr_fd() >= 0) { fds[n] = {p->stderr_fd(), POLLIN, 0}; owner[n] = s; kind[n++] = 1; }
+      if (p->WantsWrite()) { fds[n] = {p->stdin_fd(), POLLOUT, 0}; owner[n] = s; kind[n++] = 2; }
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    int timeout = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(left + 1, 60000)));
+    int r = poll(fds, static_cast<nfds_t>(n), timeout);
+    if (r <= 0) return;
+    for (int i = 0; i < n; ++i) {
+      if (!fds[i].revents) continue;
+      int s = owner[i];
+      DriverProcess* p = sides_[s].proc.get();
+      if (kind[i] == 0) {
+        std::vector<std::string> lines;
+        bool open = p->OnStdoutReadable(&lines);
+        for (const std::string& line : lines) HandleLine(s, line);
+        if (!open) MarkDead(s, "closed its stdout");
+      } else if (kind[i] == 1) {
+        p->OnStderrReadable();
+      } else if (!p->OnWritable()) {
+        MarkDead(s, "stopped reading its stdin");
+      }
+    }
+  }
+
+  void HandleLine(int s, const std::string& line) {
+    Trace(absl::StrCat(SideName(s), " > ", line));
+    if (line.empty()) return;
+    json msg = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (msg.is_discarded() || !msg.is_object()) {
+      protocol_errors_.push_back(absl::StrCat("driver ", SideName(s), " wrote a non-JSON line: ", line.substr(0, 200)));
+      return;
+    }
+    if (msg.contains("event")) {
+      OnEvent(s, std::move(msg));
+      return;
+    }
+    auto id = msg.find("id");
+    if (id == msg.end() || !id->is_number_integer()) {
+      protocol_errors_.push_back(absl::StrCat("driver ", SideName(s), " replied without a command id: ", line.substr(0, 200)));
+      return;
+    }
+    int64_t n = id->get<int64_t>();
+    Side& side = sides_[s];
+    auto bg = side.background.find(n);
+    if (bg != side.background.end()) {
+      if (!msg.value("ok", false)) {
+        background_errors_.push_back(absl::StrCat(bg->second, " on ", SideName(s), " failed: ", msg.value("error", json()).dump()));
+      }
+      side.background.erase(bg);
+      return;
+    }
+    side.replies[n] = std::move(msg);
+  }
+
+  void OnEvent(int s, json ev) {
+    if (ev["event"] == "icecandidate" && ev.contains("candidate")) {
+      // Trickle ICE: forward to the other side once it has a remote description (JSEP §4.1.17).
+      int o = 1 - s;
+      if (sides_[o].remote_set) {
+        AddCandidate(o, ev["candidate"]);
+      } else {
+        sides_[o].pending_candidates.push_back(ev["candidate"]);
+      }
+    }
+    sides_[s].events.push_back(std::move(ev));
+  }
+
+  void AddCandidate(int s, const json& candidate) {
+    int64_t id = Send(s, "addIceCandidate", json{{"candidate", candidate}});
+    sides_[s].background[id] = candidate.is_null() ? "addIceCandidate(end-of-candidates)"
+                                                   : absl::StrCat("addIceCandidate(", candidate.value("candidate", std::string()), ")");
+  }
+
+  absl::Status BackgroundStatus() {
+    if (!protocol_errors_.empty()) return absl::DataLossError(protocol_errors_.front());
+    if (!background_errors_.empty()) return absl::AbortedError(background_errors_.front());
+    return absl::OkStatus();
+  }
+
+  int64_t Send(int s, const std::string& op, json args) {
+    Side& side = sides_[s];
+    int64_t id = side.next_id++;
+    json cmd = json::object();
+    cmd["id"] = id;
+    cmd["op"] = op;
+    if (TakesPc(op) && !args.contains("pc")) cmd["pc"] = side.pc;
+    for (auto& [k, v] : args.items()) cmd[k] = v;
+    std::string line = cmd.dump(-1, ' ', false, json::error_handler_t::replace);
+    Trace(absl::StrCat(SideName(s), " < ", line));
+    if (side.proc && !side.dead) side.proc->QueueLine(line);
+    return id;
+  }
+
+  // Waits for the reply to command `id`. Replies {"ok": false} come back as the error object in
+  // `*error` (status OK); transport problems (timeout, dead driver) are a non-OK status.
+  absl::StatusOr<json> WaitReply(int s, int64_t id, const std::string& what, Clock::time_point deadline, json* error) {
+    auto start = Clock::now();
+    for (;;) {
+      Side& side = sides_[s];
+      auto it = side.replies.find(id);
+      if (it != side.replies.end()) {
+        json reply = std::move(it->second);
+        side.replies.erase(it);
+        if (reply.value("ok", false)) {
+          json result = reply.contains("result") ? reply["result"] : json::object();
+          return result;
+        }
+        json err = reply.contains("error") ? reply["error"] : json::object();
+        if (!err.is_object()) err = json{{"name", "?"}, {"message", err.dump()}};
+        if (error) {
+          *error = err;
+          return json();
+        }
+        return absl::FailedPreconditionError(absl::StrCat(what, " on ", SideName(s), " failed: ",
+                                                          err.value("name", std::string("?")), ": ",
+                                                          err.value("message", std::string())));
+      }
+      if (side.dead) return DeadStatus(s);
+      if (Clock::now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrFormat("timeout: no reply to %s from %s (%s) after %.0f ms", what,
+                                                           SideName(s), specs_[s]->name, Ms(Clock::now() - start).count()));
+      }
+      Pump(deadline);
+    }
+  }
+
+  // Sends a command and waits for a successful reply (an error reply is a failure).
+  absl::StatusOr<json> Call(int s, const std::string& op, json args, Clock::time_point deadline) {
+    int64_t id = Send(s, op, std::move(args));
+    auto r = WaitReply(s, id, op, deadline, nullptr);
+    if (r.ok()) AfterSuccess(s, op);
+    return r;
+  }
+
+  void AfterSuccess(int s, const std::string& op) {
+    if (op == "setRemoteDescription") {
+      Side& side = sides_[s];
+      side.remote_set = true;
+      std::vector<json> pending;
+      pending.swap(side.pending_candidates);
+      for (const json& c : pending) AddCandidate(s, c);
+    }
+  }
+
+  std::string PendingSummary(int s) const {
+    const auto& ev = sides_[s].events;
+    if (ev.empty()) return "no unconsumed events";
+    std::string out = absl::StrCat(ev.size(), " unconsumed events, latest: ");
+    size_t from = ev.size() > 4 ? ev.size() - 4 : 0;
+    for (size_t i = from; i < ev.size(); ++i) absl::StrAppend(&out, ev[i].dump().substr(0, 160), i + 1 < ev.size() ? "; " : "");
+    return out;
+  }
+
+  // Takes the oldest event of side `s` that satisfies `pred`.
+  absl::StatusOr<json> WaitEvent(int s, const std::function<bool(const json&)>& pred, const std::string& what,
+                                 Clock::time_point deadline) {
+    auto start = Clock::now();
+    for (;;) {
+      auto& events = sides_[s].events;
+      for (auto it = events.begin(); it != events.end(); ++it) {
+        if (pred(*it)) {
+          json ev = std::move(*it);
+          events.erase(it);
+          return ev;
+        }
+      }
+      if (auto st = BackgroundStatus(); !st.ok()) return st;
+      if (sides_[s].dead) return DeadStatus(s);
+      if (Clock::now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrFormat("timeout: no %s on %s (%s) after %.0f ms; %s", what, SideName(s),
+                                                           specs_[s]->name, Ms(Clock::now() - start).count(),
+                                                           PendingSummary(s)));
+      }
+      Pump(deadline);
+    }
+  }
+
+  absl::StatusOr<json> WaitChannelEvent(int s, const std::string& event, const std::string& handle, Clock::time_point deadline) {
+    return WaitEvent(
+        s, [&](const json& ev) { return ev.value("event", "") == event && ev.value("channel", "") == handle; },
+        absl::StrCat("'", event, "' for channel ", handle), deadline);
+  }
+
+  // ---------------------------------------------------------------- channels and variables
+
+  absl::StatusOr<std::string> Handle(int s, const std::string& name) const {
+    auto it = channels_.find(name);
+    if (it == channels_.end() || it->second[s].empty()) {
+      return absl::FailedPreconditionError(absl::StrCat("channel \"", name, "\" has no handle on ", SideName(s)));
+    }
+    return it->second[s];
+  }
+
+  // Replaces "$var" strings with saved values, and a "channel" name with side s's handle.
+  json Resolve(int s, const json& j, bool top = true) const {
+    if (j.is_string()) {
+      const std::string& str = j.get_ref<const std::string&>();
+      if (str.size() > 1 && str[0] == '$') {
+        auto it = vars_.find(str.substr(1));
+        if (it != vars_.end()) return it->second;
+      }
+      return j;
+    }
+    if (j.is_array()) {
+      json out = json::array();
+      for (const json& e : j) out.push_back(Resolve(s, e, false));
+      return out;
+    }
+    if (j.is_object()) {
+      json out = json::object();
+      for (auto& [k, v] : j.items()) {
+        if (top && k == "channel" && v.is_string()) {
+          auto h = Handle(s, v.get<std::string>());
+          out[k] = h.ok() ? json(*h) : v;
+        } else {
+          out[k] = Resolve(s, v, false);
+        }
+      }
+      return out;
+    }
+    return j;
+  }
+
+  absl::Status Save(const json& save, const json& source) {
+    for (auto& [var, ptr] : save.items()) {
+      json::json_pointer p(ptr.get<std::string>());
+      if (!source.contains(p)) {
+        return absl::FailedPreconditionError(absl::StrCat("save: ", ptr.get<std::string>(), " not in ", source.dump().substr(0, 300)));
+      }
+      vars_[var] = source.at(p);
+      Trace(absl::StrCat("$", var, " = ", vars_[var].dump()));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> ResolveSize(const Step& step) const {
+    json v = step.size;
+    if (v.is_string()) {
+      std::string name = v.get<std::string>().substr(1);
+      auto it = vars_.find(name);
+      if (it == vars_.end()) return absl::FailedPreconditionError(absl::StrCat("size: no variable $", name));
+      v = it->second;
+      int64_t cap = step.size_cap > 0 ? step.size_cap : kDefaultSizeCap;
+      // W3C maxMessageSize: null/0/absent means no limit (Infinity does not fit JSON).
+      if (v.is_null() || (v.is_number() && v.get<double>() <= 0)) return cap;
+      if (!v.is_number()) return absl::FailedPreconditionError(absl::StrCat("size: $", name, " is ", v.dump()));
+      double d = v.get<double>();
+      return d > static_cast<double>(cap) ? cap : static_cast<int64_t>(d);
+    }
+    return v.get<int64_t>();
+  }
+
+  // ---------------------------------------------------------------- steps
+
+  absl::Status RunStep(const Step& step) {
+    switch (step.kind) {
+      case StepKind::kConnect: return Connect(step);
+      case StepKind::kOpenChannels: return OpenChannels(step, step.channels, StepDeadline(step), nullptr);
+      case StepKind::kDo: return Do(step);
+      case StepKind::kExpect: return Expect(step);
+      case StepKind::kSendAndExpect: return SendAndExpect(step);
+      case StepKind::kThroughput: return Throughput(step);
+    }
+    return absl::InternalError("unknown step kind");
+  }
+
+  // createPeerConnection on both, the channels, then offer/answer with trickle; done when every
+  // channel is open on both sides. Setup time runs from the first API call to that point.
+  absl::Status Connect(const Step& step) {
+    auto deadline = StepDeadline(step);
+    auto t0 = Clock::now();
+    json config = sc_.config;
+    for (auto& [k, v] : step.config.items()) config[k] = v;
+    for (int s = 0; s < 2; ++s) {
+      auto r = Call(s, "createPeerConnection", json{{"config", config}}, deadline);
+      if (!r.ok()) return r.status();
+    }
+    auto negotiate = [&]() -> absl::Status {
+      auto offer = Call(0, "setLocalDescription", json::object(), deadline);
+      if (!offer.ok()) return offer.status();
+      if (!offer->contains("description")) return absl::FailedPreconditionError("setLocalDescription on A returned no description");
+      auto r = Call(1, "setRemoteDescription", json{{"description", (*offer)["description"]}}, deadline);
+      if (!r.ok()) return r.status();
+      auto answer = Call(1, "setLocalDescription", json::object(), deadline);
+      if (!answer.ok()) return answer.status();
+      if (!answer->contains("description")) return absl::FailedPreconditionError("setLocalDescription on B returned no description");
+      r = Call(0, "setRemoteDescription", json{{"description", (*answer)["description"]}}, deadline);
+      return r.status();
+    };
+    return OpenChannels(step, step.channels, deadline, negotiate, t0);
+  }
+
+  // Creates the channels (negotiated ones on both sides), runs `negotiate` if given, then waits for
+  // datachannel (in-band channels, on B) and open on both sides, and checks both ends agree.
+  absl::Status OpenChannels(const Step& step, const std::vector<ChannelSpec>& specs, Clock::time_point deadline,
+                            const std::function<absl::Status()>& negotiate,
+                            std::optional<Clock::time_point> t0 = std::nullopt) {
+    if (!t0) t0 = Clock::now();
+    for (const ChannelSpec& c : specs) {
+      for (int s = 0; s < (c.negotiated ? 2 : 1); ++s) {
+        auto r = Call(s, "createDataChannel", json{{"label", c.label}, {"options", c.options}}, deadline);
+        if (!r.ok()) return r.status();
+        if (!r->contains("channel") || !(*r)["channel"].is_string()) {
+          return absl::FailedPreconditionError(absl::StrCat("createDataChannel on ", SideName(s), " returned no channel handle"));
+        }
+        channels_[c.name][s] = (*r)["channel"].get<std::string>();
+      }
+    }
+    if (negotiate) {
+      if (auto st = negotiate(); !st.ok()) return st;
+    }
+    for (const ChannelSpec& c : specs) {
+      if (!c.negotiated) {
+        auto ev = WaitEvent(
+            1, [&](const json& e) { return e.value("event", "") == "datachannel" && e.value("label", "") == c.label; },
+            absl::StrCat("'datachannel' with label \"", c.label, "\""), deadline);
+        if (!ev.ok()) return ev.status();
+        if (!ev->contains("channel") || !(*ev)["channel"].is_string()) {
+          return absl::FailedPreconditionError("datachannel event without a channel handle");
+        }
+        channels_[c.name][1] = (*ev)["channel"].get<std::string>();
+      }
+      for (int s = 0; s < 2; ++s) {
+        auto ev = WaitChannelEvent(s, "open", channels_[c.name][s], deadline);
+        if (!ev.ok()) return absl::Status(ev.status().code(), absl::StrCat("channel \"", c.name, "\": ", ev.status().message()));
+      }
+    }
+    if (!result_.setup_ms) result_.setup_ms = Ms(Clock::now() - *t0).count();
+    // Both ends must describe the same channel (W3C RTCDataChannel attributes, RFC 8832 DCEP).
+    for (const ChannelSpec& c : specs) {
+      json st[2];
+      for (int s = 0; s < 2; ++s) {
+        auto r = Call(s, "getChannel", json{{"channel", channels_[c.name][s]}}, deadline);
+        if (!r.ok()) return r.status();
+        st[s] = *r;
+      }
+      for (const char* key : {"label", "id", "ordered", "protocol", "negotiated", "readyState"}) {
+        if (st[0].value(key, json()) != st[1].value(key, json())) {
+          return absl::FailedPreconditionError(absl::StrCat("channel \"", c.name, "\": ", key, " differs: A ",
+                                                            st[0].value(key, json()).dump(), ", B ", st[1].value(key, json()).dump()));
+        }
+      }
+      std::string why;
+      json want = {{"label", c.label}, {"readyState", "open"}, {"negotiated", c.negotiated}, {"id", {{"$gte", 0}}}};
+      if (c.negotiated) want["id"] = c.options["id"];
+      if (c.options.contains("protocol")) want["protocol"] = c.options["protocol"];
+      if (c.options.contains("ordered")) want["ordered"] = c.options["ordered"];
+      if (!JsonMatches(st[0], want, &why)) return absl::FailedPreconditionError(absl::StrCat("channel \"", c.name, "\" on A: ", why));
+    }
+    (void)step;
+    return absl::OkStatus();
+  }
+
+  absl::Status Do(const Step& step) {
+    int s = step.side;
+    if (step.args.contains("channel") && step.args["channel"].is_string() &&
+        channels_.count(step.args["channel"].get<std::string>())) {
+      if (auto h = Handle(s, step.args["channel"].get<std::string>()); !h.ok()) return h.status();
+    }
+    json args = Resolve(s, step.args);
+    int64_t id = Send(s, step.name, args);
+    json error;
+    auto r = WaitReply(s, id, step.name, StepDeadline(step), &error);
+    if (!r.ok()) return r.status();
+    if (!error.is_null()) {
+      std::string name = error.value("name", std::string("?"));
+      if (!step.expect_error.empty() && name == step.expect_error) return absl::OkStatus();
+      return absl::FailedPreconditionError(absl::StrCat(step.name, " on ", SideName(s), " failed: ", name, ": ",
+                                                        error.value("message", std::string()),
+                                                        step.expect_error.empty() ? "" : " (expected " + step.expect_error + ")"));
+    }
+    if (!step.expect_error.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(step.name, " on ", SideName(s), " succeeded; expected ", step.expect_error));
+    }
+    AfterSuccess(s, step.name);
+    std::string why;
+    if (!JsonMatches(*r, Resolve(s, step.match, false), &why)) {
+      return absl::FailedPreconditionError(absl::StrCat(step.name, " on ", SideName(s), ": result ", why));
+    }
+    if (!step.bind_as.empty()) {
+      if (!r->contains("channel") || !(*r)["channel"].is_string()) return absl::FailedPreconditionError("\"as\": result has no channel");
+      channels_[step.bind_as][s] = (*r)["channel"].get<std::string>();
+    }
+    return Save(step.save, *r);
+  }
+
+  absl::Status Expect(const Step& step) {
+    int s = step.side;
+    std::string handle;
+    if (!step.channel.empty()) {
+      auto h = Handle(s, step.channel);
+      if (!h.ok()) return h.status();
+      handle = *h;
+    }
+    json match = Resolve(s, step.match, false);
+    std::string last_why;
+    bool overtaken = false;
+    auto ev = WaitEvent(
+        s,
+        [&](const json& e) {
+          if (!step.before.empty() && e.value("event", "") == step.before && (handle.empty() || e.value("channel", "") == handle)) {
+            overtaken = true;
+            return true;
+          }
+          if (e.value("event", "") != step.name) return false;
+          if (!handle.empty() && e.value("channel", "") != handle) return false;
+          return JsonMatches(e, match, &last_why);
+        },
+        absl::StrCat("'", step.name, "'", handle.empty() ? "" : " for channel " + step.channel,
+                     match.empty() ? "" : " matching " + match.dump()),
+        StepDeadline(step));
+    if (!ev.ok()) {
+      if (!last_why.empty()) return absl::Status(ev.status().code(), absl::StrCat(ev.status().message(), "; last mismatch: ", last_why));
+      return ev.status();
+    }
+    if (overtaken) {
+      // Put it back: a later step may expect it.
+      sides_[s].events.push_front(*ev);
+      return absl::FailedPreconditionError(absl::StrCat("'", step.before, "' came before '", step.name, "' on ", SideName(s),
+                                                        handle.empty() ? "" : " for channel " + step.channel));
+    }
+    if (!step.bind_as.empty()) {
+      if (!ev->contains("channel") || !(*ev)["channel"].is_string()) return absl::FailedPreconditionError("\"as\": event has no channel");
+      channels_[step.bind_as][s] = (*ev)["channel"].get<std::string>();
+    }
+    return Save(step.save, *ev);
+  }
+
+  std::vector<std::string> StepChannels(const Step& step) const {
+    std::vector<std::string> names;
+    if (step.channel != "*") return {step.channel};
+    for (const auto& [name, handles] : channels_) {
+      if (!handles[0].empty() && !handles[1].empty()) names.push_back(name);
+    }
+    return names;
+  }
+
+  absl::Status SendAndExpect(const Step& step) {
+    int s = step.side, r = 1 - s;
+    auto deadline = StepDeadline(step);
+    for (const std::string& name : StepChannels(step)) {
+      auto hs = Handle(s, name);
+      if (!hs.ok()) return hs.status();
+      auto hr = Handle(r, name);
+      if (!hr.ok()) return hr.status();
+      auto in_channel = [&](absl::Status st) {
+        return st.ok() ? st : absl::Status(st.code(), absl::StrCat("channel \"", name, "\" ", SideName(s), "→", SideName(r), ": ", st.message()));
+      };
+      if (step.has_data) {
+        std::string want;
+        bool binary = step.data.is_object();
+        if (binary) {
+          auto bytes = refrtc::Base64Decode(step.data["binary"].get<std::string>());
+          want.assign(bytes->begin(), bytes->end());
+        } else {
+          want = step.data.get<std::string>();
+        }
+        auto sent = Call(s, "send", json{{"channel", *hs}, {"data", step.data}}, deadline);
+        if (!sent.ok()) return in_channel(sent.status());
+        auto ev = WaitChannelEvent(r, "message", *hr, deadline);
+        if (!ev.ok()) return in_channel(ev.status());
+        auto got = DecodeMessage(*ev);
+        if (!got.ok()) return in_channel(got.status());
+        if (auto st = CheckMessage(*got, want, binary); !st.ok()) return in_channel(st);
+        continue;
+      }
+      auto size = ResolveSize(step);
+      if (!size.ok()) return size.status();
+      Trace(absl::StrCat("sendAndExpect: ", step.count, " × ", *size, " bytes ", step.binary ? "binary" : "string"));
+      int64_t id = Send(s, "sendMany", json{{"channel", *hs}, {"size", *size}, {"count", step.count}, {"binary", step.binary}});
+      for (int64_t i = 0; i < step.count; ++i) {
+        auto ev = WaitChannelEvent(r, "message", *hr, deadline);
+        if (!ev.ok()) return in_channel(absl::Status(ev.status().code(), absl::StrCat("message ", i, " of ", step.count, " (", *size, " bytes): ", ev.status().message())));
+        auto got = DecodeMessage(*ev);
+        if (!got.ok()) return in_channel(got.status());
+        if (auto st = CheckMessage(*got, Fill(step.binary, *size, i), step.binary); !st.ok()) {
+          return in_channel(absl::Status(st.code(), absl::StrCat("message ", i, " (", *size, " bytes): ", st.message())));
+        }
+      }
+      auto done = WaitReply(s, id, "sendMany", deadline, nullptr);
+      if (!done.ok()) return in_channel(done.status());
+    }
+    return absl::OkStatus();
+  }
+
+  // Receiver muted with notifyAfter; time from sendMany to the `received` event.
+  absl::Status Throughput(const Step& step) {
+    int s = step.side, r = 1 - s;
+    auto deadline = StepDeadline(step);
+    auto hs = Handle(s, step.channel);
+    if (!hs.ok()) return hs.status();
+    auto hr = Handle(r, step.channel);
+    if (!hr.ok()) return hr.status();
+    auto size = ResolveSize(step);
+    if (!size.ok()) return size.status();
+    auto before = Call(r, "getChannel", json{{"channel", *hr}}, deadline);
+    if (!before.ok()) return before.status();
+    int64_t base_messages = before->value("messagesReceived", int64_t{0});
+    int64_t base_bytes = before->value("bytesReceived", int64_t{0});
+    auto set = Call(r, "setChannel", json{{"channel", *hr}, {"mute", true}, {"notifyAfter", base_messages + step.count}}, deadline);
+    if (!set.ok()) return set.status();
+    auto t0 = Clock::now();
+    int64_t id = Send(s, "sendMany", json{{"channel", *hs}, {"size", *size}, {"count", step.count}, {"binary", step.binary}});
+    auto ev = WaitChannelEvent(r, "received", *hr, deadline);
+    if (!ev.ok()) return ev.status();
+    double ms = Ms(Clock::now() - t0).count();
+    auto done = WaitReply(s, id, "sendMany", deadline, nullptr);
+    if (!done.ok()) return done.status();
+    int64_t bytes = ev->value("bytes", int64_t{-1}) - base_bytes;
+    int64_t messages = ev->value("messages", int64_t{-1}) - base_messages;
+    if (messages != step.count || bytes != *size * step.count) {
+      return absl::FailedPreconditionError(absl::StrCat("received ", messages, " messages / ", bytes, " bytes, want ",
+                                                        step.count, " / ", *size * step.count));
+    }
+    auto unmute = Call(r, "setChannel", json{{"channel", *hr}, {"mute", false}}, deadline);
+    if (!unmute.ok()) return unmute.status();
+    ThroughputResult t;
+    t.direction = absl::StrCat(SideName(s), "→", SideName(r));
+    t.label = step.label.empty() ? absl::StrCat(t.direction, " ", *size, "×", step.count) : step.label;
+    t.size = *size;
+    t.count = step.count;
+    t.ms = ms;
+    t.mbps = ms > 0 ? static_cast<double>(bytes) / (ms / 1000.0) / 1e6 : 0;
+    Trace(absl::StrFormat("throughput %s: %.1f ms, %.2f MB/s", t.label, t.ms, t.mbps));
+    result_.throughput.push_back(t);
+    return absl::OkStatus();
+  }
+
+  const Scenario& sc_;
+  const RunOptions& opts_;
+  const DriverSpec* specs_[2];
+  Side sides_[2];
+  CellResult result_;
+  Clock::time_point scenario_deadline_;
+  Clock::time_point trace_start_ = Clock::now();
+  std::map<std::string, std::array<std::string, 2>> channels_;
+  std::map<std::string, json> vars_;
+  std::vector<std::string> background_errors_;
+  std::vector<std::string> protocol_errors_;
+  std::ofstream log_;
+  int current_step_ = -1;
+};
+
+}  // namespace
+
+CellResult RunCell(const Scenario& scenario, const DriverSpec& a, const DriverSpec& b, const RunOptions& options) {
+  Cell cell(scenario, a, b, options);
+  return cell.Run();
+}
+
+}  // namespace refrtc::harness

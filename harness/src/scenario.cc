@@ -1,0 +1,355 @@
+#include "scenario.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "util/codec.h"
+
+namespace refrtc::harness {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxDepth = 64;
+constexpr int64_t kMaxTimeoutMs = 3600 * 1000;
+constexpr int64_t kMaxCount = 100000000;
+
+// Nesting depth of a JSON text, ignoring brackets inside strings. Bounded depth keeps every later
+// recursive walk (matching, dumping) shallow.
+int NestingDepth(absl::string_view text) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{' || c == '[') max_depth = std::max(max_depth, ++depth);
+    else if (c == '}' || c == ']') --depth;
+  }
+  return max_depth;
+}
+
+absl::Status Bad(absl::string_view where, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+absl::Status GetSide(const json& j, const char* key, absl::string_view where, int* side) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return Bad(where, absl::StrCat("\"", key, "\" must be \"A\" or \"B\""));
+  const std::string& s = it->get_ref<const std::string&>();
+  if (s == "A") *side = 0;
+  else if (s == "B") *side = 1;
+  else return Bad(where, absl::StrCat("\"", key, "\" must be \"A\" or \"B\", not \"", s, "\""));
+  return absl::OkStatus();
+}
+
+absl::Status GetString(const json& j, const char* key, absl::string_view where, std::string* out, bool required) {
+  auto it = j.find(key);
+  if (it == j.end()) return required ? Bad(where, absl::StrCat("missing \"", key, "\"")) : absl::OkStatus();
+  if (!it->is_string()) return Bad(where, absl::StrCat("\"", key, "\" must be a string"));
+  *out = it->get<std::string>();
+  return absl::OkStatus();
+}
+
+absl::Status GetInt(const json& j, const char* key, absl::string_view where, int64_t lo, int64_t hi, int64_t* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return absl::OkStatus();
+  if (!it->is_number_integer()) return Bad(where, absl::StrCat("\"", key, "\" must be an integer"));
+  int64_t v = it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)
+                  ? INT64_MAX : it->get<int64_t>();
+  if (v < lo || v > hi) return Bad(where, absl::StrCat("\"", key, "\" out of range [", lo, ", ", hi, "]"));
+  *out = v;
+  return absl::OkStatus();
+}
+
+absl::Status GetObject(const json& j, const char* key, absl::string_view where, json* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return absl::OkStatus();
+  if (!it->is_object()) return Bad(where, absl::StrCat("\"", key, "\" must be an object"));
+  *out = *it;
+  return absl::OkStatus();
+}
+
+absl::Status GetBool(const json& j, const char* key, absl::string_view where, bool* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return absl::OkStatus();
+  if (!it->is_boolean()) return Bad(where, absl::StrCat("\"", key, "\" must be true or false"));
+  *out = it->get<bool>();
+  return absl::OkStatus();
+}
+
+// "save": {"var": "/json/pointer", ...}
+absl::Status GetSave(const json& j, absl::string_view where, json* out) {
+  json save = json::object();
+  if (auto s = GetObject(j, "save", where, &save); !s.ok()) return s;
+  for (auto& [var, ptr] : save.items()) {
+    if (var.empty()) return Bad(where, "save: empty variable name");
+    if (!ptr.is_string()) return Bad(where, "save: values must be JSON pointers");
+    const std::string& p = ptr.get_ref<const std::string&>();
+    if (!p.empty() && p[0] != '/') return Bad(where, absl::StrCat("save: bad JSON pointer \"", p, "\""));
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (p[i] == '~' && (i + 1 >= p.size() || (p[i + 1] != '0' && p[i + 1] != '1'))) {
+        return Bad(where, absl::StrCat("save: bad JSON pointer escape in \"", p, "\""));
+      }
+    }
+  }
+  *out = std::move(save);
+  return absl::OkStatus();
+}
+
+// Generated-payload size: a non-negative integer or "$var".
+absl::Status GetSize(const json& j, absl::string_view where, json* out, bool required) {
+  auto it = j.find("size");
+  if (it == j.end()) return required ? Bad(where, "missing \"size\"") : absl::OkStatus();
+  if (it->is_number_integer() && it->get<int64_t>() >= 0 && it->get<int64_t>() <= (int64_t{1} << 32)) {
+    *out = *it;
+    return absl::OkStatus();
+  }
+  if (it->is_string() && it->get_ref<const std::string&>().size() > 1 && it->get_ref<const std::string&>()[0] == '$') {
+    *out = *it;
+    return absl::OkStatus();
+  }
+  return Bad(where, "\"size\" must be an integer in [0, 2^32] or \"$variable\"");
+}
+
+absl::Status ParseKnownIssues(const json& j, absl::string_view where, const std::string& default_role,
+                              std::vector<KnownIssue>* out) {
+  auto it = j.find("knownIssues");
+  if (it == j.end()) return absl::OkStatus();
+  std::string w = absl::StrCat(where, " knownIssues");
+  if (!it->is_array()) return Bad(w, "must be an array");
+  for (const json& k : *it) {
+    if (!k.is_object()) return Bad(w, "entries must be objects");
+    KnownIssue issue;
+    issue.role = default_role;
+    if (auto s = GetString(k, "peer", w, &issue.peer, true); !s.ok()) return s;
+    if (auto s = GetString(k, "role", w, &issue.role, false); !s.ok()) return s;
+    if (auto s = GetString(k, "reason", w, &issue.reason, true); !s.ok()) return s;
+    if (issue.role != "A" && issue.role != "B" && issue.role != "any" && !(issue.role.empty() && default_role.empty())) {
+      return Bad(w, "role is A, B or any");
+    }
+    out->push_back(std::move(issue));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseChannels(const json& body, absl::string_view where, std::set<std::string>* names,
+                           std::vector<ChannelSpec>* out) {
+  auto it = body.find("channels");
+  if (it == body.end()) return absl::OkStatus();
+  if (!it->is_array()) return Bad(where, "\"channels\" must be an array");
+  std::set<std::string> labels;
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& c = (*it)[i];
+    std::string w = absl::StrCat(where, " channel ", i);
+    if (!c.is_object()) return Bad(w, "must be an object");
+    ChannelSpec spec;
+    if (auto s = GetString(c, "name", w, &spec.name, true); !s.ok()) return s;
+    if (spec.name.empty() || spec.name == "*") return Bad(w, "bad channel name");
+    spec.label = spec.name;
+    if (auto s = GetString(c, "label", w, &spec.label, false); !s.ok()) return s;
+    if (auto s = GetObject(c, "options", w, &spec.options); !s.ok()) return s;
+    auto neg = spec.options.find("negotiated");
+    if (neg != spec.options.end()) {
+      if (!neg->is_boolean()) return Bad(w, "options.negotiated must be a boolean");
+      spec.negotiated = neg->get<bool>();
+    }
+    if (spec.negotiated) {
+      auto id = spec.options.find("id");
+      if (id == spec.options.end() || !id->is_number_integer() || id->get<int64_t>() < 0 || id->get<int64_t>() > 65534) {
+        return Bad(w, "a negotiated channel needs options.id in [0, 65534]");
+      }
+    } else if (!labels.insert(spec.label).second) {
+      // In-band channels are matched to `datachannel` events by label.
+      return Bad(w, absl::StrCat("duplicate label \"", spec.label, "\" among in-band channels"));
+    }
+    if (!names->insert(spec.name).second) return Bad(w, absl::StrCat("channel name \"", spec.name, "\" used twice"));
+    out->push_back(std::move(spec));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names, Step* step) {
+  std::string where = absl::StrCat("step ", index);
+  if (!j.is_object()) return Bad(where, "must be an object");
+  static const char* kKinds[] = {"connect", "openChannels", "do", "expect", "sendAndExpect", "throughput"};
+  int found = -1;
+  for (int k = 0; k < 6; ++k) {
+    if (j.contains(kKinds[k])) {
+      if (found >= 0) return Bad(where, absl::StrCat("has both \"", kKinds[found], "\" and \"", kKinds[k], "\""));
+      found = k;
+    }
+  }
+  if (found < 0) return Bad(where, "needs one of connect, openChannels, do, expect, sendAndExpect, throughput");
+  step->kind = static_cast<StepKind>(found);
+  where = absl::StrCat(where, " (", kKinds[found], ")");
+  if (auto s = GetString(j, "comment", where, &step->comment, false); !s.ok()) return s;
+  if (auto s = GetInt(j, "timeoutMs", where, 1, kMaxTimeoutMs, &step->timeout_ms); !s.ok()) return s;
+  // Step level: without "role" an issue applies to the peer on the step's side ("on"/"from").
+  if (auto s = ParseKnownIssues(j, where, "", &step->known_issues); !s.ok()) return s;
+
+  switch (step->kind) {
+    case StepKind::kConnect:
+    case StepKind::kOpenChannels: {
+      const json& body = j[kKinds[found]];
+      if (!body.is_object()) return Bad(where, "body must be an object");
+      if (auto s = ParseChannels(body, where, names, &step->channels); !s.ok()) return s;
+      if (auto s = GetObject(body, "config", where, &step->config); !s.ok()) return s;
+      if (auto s = GetInt(body, "timeoutMs", where, 1, kMaxTimeoutMs, &step->timeout_ms); !s.ok()) return s;
+      if (step->kind == StepKind::kOpenChannels && step->channels.empty()) return Bad(where, "needs channels");
+      return absl::OkStatus();
+    }
+    case StepKind::kDo: {
+      if (auto s = GetString(j, "do", where, &step->name, true); !s.ok()) return s;
+      if (step->name.empty()) return Bad(where, "empty op");
+      if (auto s = GetSide(j, "on", where, &step->side); !s.ok()) return s;
+      if (auto s = GetObject(j, "args", where, &step->args); !s.ok()) return s;
+      if (auto s = GetObject(j, "result", where, &step->match); !s.ok()) return s;
+      if (auto s = GetSave(j, where, &step->save); !s.ok()) return s;
+      if (auto s = GetString(j, "expectError", where, &step->expect_error, false); !s.ok()) return s;
+      if (auto s = GetString(j, "as", where, &step->bind_as, false); !s.ok()) return s;
+      if (!step->bind_as.empty()) names->insert(step->bind_as);
+      return absl::OkStatus();
+    }
+    case StepKind::kExpect: {
+      if (auto s = GetString(j, "expect", where, &step->name, true); !s.ok()) return s;
+      if (step->name.empty()) return Bad(where, "empty event name");
+      if (auto s = GetSide(j, "on", where, &step->side); !s.ok()) return s;
+      if (auto s = GetString(j, "channel", where, &step->channel, false); !s.ok()) return s;
+      if (auto s = GetObject(j, "match", where, &step->match); !s.ok()) return s;
+      if (auto s = GetSave(j, where, &step->save); !s.ok()) return s;
+      if (auto s = GetString(j, "as", where, &step->bind_as, false); !s.ok()) return s;
+      if (auto s = GetString(j, "before", where, &step->before, false); !s.ok()) return s;
+      if (!step->bind_as.empty()) names->insert(step->bind_as);
+      return absl::OkStatus();
+    }
+    case StepKind::kSendAndExpect:
+    case StepKind::kThroughput: {
+      const json& body = j[kKinds[found]];
+      if (!body.is_object()) return Bad(where, "body must be an object");
+      if (auto s = GetSide(body, "from", where, &step->side); !s.ok()) return s;
+      if (auto s = GetString(body, "channel", where, &step->channel, true); !s.ok()) return s;
+      if (step->channel != "*" && !names->count(step->channel)) {
+        return Bad(where, absl::StrCat("unknown channel \"", step->channel, "\" (define it in connect/openChannels or with \"as\")"));
+      }
+      if (auto s = GetInt(body, "timeoutMs", where, 1, kMaxTimeoutMs, &step->timeout_ms); !s.ok()) return s;
+      if (auto s = GetInt(body, "count", where, 1, kMaxCount, &step->count); !s.ok()) return s;
+      if (auto s = GetBool(body, "binary", where, &step->binary); !s.ok()) return s;
+      if (auto s = GetInt(body, "sizeCap", where, 0, int64_t{1} << 32, &step->size_cap); !s.ok()) return s;
+      if (auto s = GetString(body, "label", where, &step->label, false); !s.ok()) return s;
+      if (step->kind == StepKind::kThroughput) {
+        return GetSize(body, where, &step->size, true);
+      }
+      auto d = body.find("data");
+      if (d != body.end()) {
+        if (body.contains("size")) return Bad(where, "give either \"data\" or \"size\", not both");
+        if (body.contains("count")) return Bad(where, "\"count\" only applies to generated (\"size\") payloads");
+        if (d->is_object()) {
+          auto b = d->find("binary");
+          if (d->size() != 1 || b == d->end() || !b->is_string()) return Bad(where, "binary data is {\"binary\": base64}");
+          if (!refrtc::Base64Decode(b->get_ref<const std::string&>())) return Bad(where, "data.binary is not valid base64");
+        } else if (!d->is_string()) {
+          return Bad(where, "\"data\" must be a string or {\"binary\": base64}");
+        }
+        step->has_data = true;
+        step->data = *d;
+        return absl::OkStatus();
+      }
+      return GetSize(body, where, &step->size, true);
+    }
+  }
+  return Bad(where, "unreachable");
+}
+
+}  // namespace
+
+absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
+  if (NestingDepth(text) > kMaxDepth) return absl::InvalidArgumentError("scenario nests deeper than 64 levels");
+  json root = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded()) return absl::InvalidArgumentError("scenario is not valid JSON");
+  try {
+    if (!root.is_object()) return Bad("scenario", "top level must be an object");
+    Scenario sc;
+    int64_t format = 0;
+    if (auto s = GetInt(root, "format", "scenario", 1, 1000, &format); !s.ok()) return s;
+    if (format != 1) return Bad("scenario", "\"format\": 1 required (this harness reads format 1)");
+    sc.format = 1;
+    if (auto s = GetString(root, "name", "scenario", &sc.name, true); !s.ok()) return s;
+    if (sc.name.empty()) return Bad("scenario", "empty name");
+    if (auto s = GetString(root, "description", "scenario", &sc.description, false); !s.ok()) return s;
+    if (auto s = GetInt(root, "timeoutMs", "scenario", 1, kMaxTimeoutMs, &sc.timeout_ms); !s.ok()) return s;
+    if (auto s = GetInt(root, "stepTimeoutMs", "scenario", 1, kMaxTimeoutMs, &sc.step_timeout_ms); !s.ok()) return s;
+    if (auto s = GetObject(root, "config", "scenario", &sc.config); !s.ok()) return s;
+    if (auto st = ParseKnownIssues(root, "scenario", "any", &sc.known_issues); !st.ok()) return st;
+    auto steps = root.find("steps");
+    if (steps == root.end() || !steps->is_array() || steps->empty()) return Bad("scenario", "\"steps\" must be a non-empty array");
+    std::set<std::string> names;
+    for (size_t i = 0; i < steps->size(); ++i) {
+      Step step;
+      if (auto s = ParseStep((*steps)[i], i, &names, &step); !s.ok()) return s;
+      sc.steps.push_back(std::move(step));
+    }
+    return sc;
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("scenario: ", e.what()));
+  }
+}
+
+absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto sc = ParseScenario(ss.str());
+  if (!sc.ok()) return absl::Status(sc.status().code(), absl::StrCat(path, ": ", sc.status().message()));
+  return sc;
+}
+
+bool JsonMatches(const json& actual, const json& expected, std::string* why, const std::string& path) {
+  auto fail = [&](const std::string& msg) {
+    if (why) *why = absl::StrCat(path.empty() ? "/" : path, ": ", msg);
+    return false;
+  };
+  if (expected.is_object()) {
+    if (expected.size() == 1) {
+      auto first = expected.begin();
+      const std::string& op = first.key();
+      const json& arg = first.value();
+      if (op == "$oneOf" && arg.is_array()) {
+        for (const json& alt : arg) if (JsonMatches(actual, alt, nullptr, path)) return true;
+        return fail(absl::StrCat("expected one of ", arg.dump(), ", got ", actual.dump()));
+      }
+      if ((op == "$gte" || op == "$lte") && arg.is_number()) {
+        if (!actual.is_number()) return fail(absl::StrCat("expected a number, got ", actual.dump()));
+        double a = actual.get<double>(), e = arg.get<double>();
+        if (op == "$gte" ? a >= e : a <= e) return true;
+        return fail(absl::StrCat("expected ", op == "$gte" ? ">= " : "<= ", arg.dump(), ", got ", actual.dump()));
+      }
+      if (op == "$exists" && arg.is_boolean()) {
+        bool exists = !actual.is_discarded() && !actual.is_null();
+        if (exists == arg.get<bool>()) return true;
+        return fail(absl::StrCat(arg.get<bool>() ? "expected a value" : "expected no value", ", got ", actual.dump()));
+      }
+    }
+    if (!actual.is_object()) return fail(absl::StrCat("expected an object, got ", actual.dump()));
+    for (const auto& [key, value] : expected.items()) {
+      auto it = actual.find(key);
+      const json missing = json(json::value_t::discarded);
+      if (!JsonMatches(it == actual.end() ? missing : *it, value, why, absl::StrCat(path, "/", key))) return false;
+    }
+    return true;
+  }
+  if (actual == expected) return true;
+  // Numbers compare by value (1 == 1.0).
+  if (actual.is_number() && expected.is_number() && actual.get<double>() == expected.get<double>()) return true;
+  return fail(absl::StrCat("expected ", expected.dump(), ", got ", actual.is_discarded() ? "nothing" : actual.dump()));
+}
+
+}  // namespace refrtc::harness

@@ -1,0 +1,66 @@
+// The interop matrix as ctest cases: one test per ordered pair (A offers, B answers), each running
+// every conformance scenario through refrtc_harness. A pair is skipped only while the native driver
+// binary has not been written yet.
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <ostream>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+std::string BinDir() {
+  std::string bin = REFRTC_HARNESS_BIN;
+  return bin.substr(0, bin.rfind('/'));
+}
+
+struct Pair {
+  const char* a;
+  const char* b;
+};
+
+void PrintTo(const Pair& p, std::ostream* os) { *os << p.a << "→" << p.b; }
+
+class InteropMatrix : public ::testing::TestWithParam<Pair> {};
+
+TEST_P(InteropMatrix, AllScenariosPass) {
+  const Pair p = GetParam();
+  for (const char* d : {p.a, p.b}) {
+    if (std::string(d) == "native" && !Exists(BinDir() + "/refrtc_driver_native")) {
+      GTEST_SKIP() << "native driver not built yet: " << BinDir() << "/refrtc_driver_native does not exist";
+    }
+  }
+  std::string pair = std::string(p.a) + ":" + p.b;
+  std::string report_dir = std::string(REFRTC_REPORT_DIR) + "/" + p.a + "-" + p.b;
+  std::string cmd = std::string("'") + REFRTC_HARNESS_BIN + "' --suite all --pairs " + pair + " --report-dir '" +
+                    report_dir + "' --repo-root '" REFRTC_SOURCE_DIR "' 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  ASSERT_NE(f, nullptr) << "cannot run " << cmd;
+  std::string output;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) output.append(buf, n);
+  int status = pclose(f);
+  std::printf("%s", output.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << "harness did not exit normally";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "conformance failures for " << pair << " (report in " << report_dir << ")";
+}
+
+std::string Name(const ::testing::TestParamInfo<Pair>& info) {
+  return std::string(info.param.a) + "_to_" + info.param.b;
+}
+
+INSTANTIATE_TEST_SUITE_P(Pairs, InteropMatrix,
+                         ::testing::Values(Pair{"native", "native"}, Pair{"native", "wrtc"}, Pair{"wrtc", "native"},
+                                           Pair{"wrtc", "wrtc"}),
+                         Name);
+
+}  // namespace

@@ -1,0 +1,420 @@
+#include "io/event_loop.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "io/interfaces.h"
+
+namespace refrtc::io {
+namespace {
+
+constexpr int kSocketBufferBytes = 4 << 20;  // ~4 MiB send/receive buffers
+constexpr int kMaxBatchesPerWakeup = 8;      // fairness between sockets: 8 x 32 datagrams
+constexpr int kMaxEvents = 64;
+
+// Whole milliseconds for epoll_wait, rounded UP so that the loop never wakes before a deadline
+// and spins on a zero timeout.
+int CeilMillis(Duration d) {
+  if (d <= Duration::zero()) return 0;
+  int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  int64_t ms = (ns + 999999) / 1000000;
+  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+// Fills a sockaddr_storage for `a`; returns its length (0 if `a` is not an IP address).
+socklen_t ToSockaddr(const SocketAddress& a, unsigned scope_id, sockaddr_storage* ss) {
+  std::memset(ss, 0, sizeof *ss);
+  if (a.is_v4()) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(a.port());
+    std::memcpy(&sin->sin_addr, a.ip_bytes(), 4);
+    return sizeof(sockaddr_in);
+  }
+  if (a.is_v6()) {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(a.port());
+    std::memcpy(&sin6->sin6_addr, a.ip_bytes(), 16);
+    sin6->sin6_scope_id = a.is_link_local() ? scope_id : 0;
+    return sizeof(sockaddr_in6);
+  }
+  return 0;
+}
+
+SocketAddress FromSockaddr(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
+    std::array<uint8_t, 4> ip;
+    std::memcpy(ip.data(), &sin->sin_addr, 4);
+    return SocketAddress::V4(ip, ntohs(sin->sin_port));
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    std::array<uint8_t, 16> ip;
+    std::memcpy(ip.data(), &sin6->sin6_addr, 16);
+    return SocketAddress::V6(ip, ntohs(sin6->sin6_port));
+  }
+  return SocketAddress();
+}
+
+absl::Status ErrnoStatus(absl::string_view what, const SocketAddress& a, int err) {
+  return absl::UnavailableError(absl::StrCat(what, " ", a.ToString(), ": ", std::strerror(err)));
+}
+
+}  // namespace
+
+struct EventLoop::RxStorage {
+  std::vector<uint8_t> buf = std::vector<uint8_t>(kBatch * kMaxDatagram);
+  mmsghdr msgs[kBatch];
+  iovec iovs[kBatch];
+  sockaddr_storage names[kBatch];
+};
+
+EventLoop::EventLoop() : rx_storage_(std::make_unique<RxStorage>()) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  Source src;
+  src.kind = Source::kWake;
+  src.fd = wake_fd_;
+  AddSource(wake_fd_, std::move(src));
+  RxStorage& rx = *rx_storage_;
+  std::memset(rx.msgs, 0, sizeof rx.msgs);
+  for (int i = 0; i < kBatch; ++i) {
+    rx.iovs[i].iov_base = rx.buf.data() + i * kMaxDatagram;
+    rx.iovs[i].iov_len = kMaxDatagram;
+    rx.msgs[i].msg_hdr.msg_iov = &rx.iovs[i];
+    rx.msgs[i].msg_hdr.msg_iovlen = 1;
+    rx.msgs[i].msg_hdr.msg_name = &rx.names[i];
+  }
+}
+
+EventLoop::~EventLoop() {
+  for (auto& st : endpoints_)
+    for (auto& s : st->sockets) close(s.fd);
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+}
+
+Instant EventLoop::Now() const { return std::chrono::steady_clock::now(); }
+
+uint64_t EventLoop::AddSource(int fd, Source src) {
+  uint64_t id = next_source_id_++;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = id;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) return 0;
+  sources_.emplace(id, std::move(src));
+  return id;
+}
+
+EventLoop::EndpointState* EventLoop::Find(Endpoint* ep) {
+  for (auto& st : endpoints_)
+    if (st->ep == ep && !st->dead) return st.get();
+  return nullptr;
+}
+
+absl::StatusOr<std::vector<SocketAddress>> EventLoop::Attach(
+    Endpoint* ep, const std::vector<SocketAddress>& bind_addresses) {
+  if (ep == nullptr) return absl::InvalidArgumentError("null endpoint");
+  if (epoll_fd_ < 0 || wake_fd_ < 0) return absl::InternalError("epoll/eventfd unavailable");
+  std::vector<Socket> opened;
+  auto fail = [&](absl::Status s) {
+    for (auto& o : opened) close(o.fd);
+    return s;
+  };
+  for (const SocketAddress& want : bind_addresses) {
+    if (!want.valid()) return fail(absl::InvalidArgumentError("invalid bind address"));
+    int family = want.is_v4() ? AF_INET : AF_INET6;
+    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (fd < 0) return fail(ErrnoStatus("socket", want, errno));
+    Socket s;
+    s.fd = fd;
+    opened.push_back(s);
+    int buf = kSocketBufferBytes;
+    // Best effort: the kernel caps these at net.core.{r,w}mem_max.
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    if (want.is_v6()) {
+      int one = 1;
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    }
+    unsigned scope = ScopeIdFor(want);
+    sockaddr_storage ss;
+    socklen_t len = ToSockaddr(want, scope, &ss);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0)
+      return fail(ErrnoStatus("bind", want, errno));
+    sockaddr_storage bound{};
+    socklen_t blen = sizeof bound;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &blen) != 0)
+      return fail(ErrnoStatus("getsockname", want, errno));
+    opened.back().local = FromSockaddr(bound);
+    opened.back().scope_id = scope;
+  }
+
+  EndpointState* st = Find(ep);
+  if (st == nullptr) {
+    endpoints_.push_back(std::make_unique<EndpointState>());
+    st = endpoints_.back().get();
+    st->ep = ep;
+  }
+  std::vector<SocketAddress> result;
+  for (Socket& s : opened) {
+    Source src;
+    src.kind = Source::kSocket;
+    src.ep = st;
+    src.fd = s.fd;
+    s.source_id = AddSource(s.fd, std::move(src));
+    st->sockets.push_back(s);
+    result.push_back(s.local);
+  }
+  opened.clear();
+  for (const SocketAddress& a : result) ep->AddLocalAddress(a);
+  Wake();  // AddLocalAddress may have queued transmits or changed the deadline
+  return result;
+}
+
+void EventLoop::Detach(Endpoint* ep) {
+  EndpointState* st = Find(ep);
+  if (st == nullptr) return;
+  for (Socket& s : st->sockets) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, s.fd, nullptr);
+    close(s.fd);
+    sources_.erase(s.source_id);
+  }
+  st->sockets.clear();
+  st->dead = true;  // erased by Sweep() at the top of the next iteration (never mid-dispatch)
+  st->ep = nullptr;
+}
+
+void EventLoop::Sweep() {
+  endpoints_.erase(std::remove_if(endpoints_.begin(), endpoints_.end(),
+                                  [](const std::unique_ptr<EndpointState>& s) { return s->dead; }),
+                   endpoints_.end());
+}
+
+void EventLoop::WatchFd(int fd, std::function<void()> on_readable) {
+  UnwatchFd(fd);
+  Source src;
+  src.kind = Source::kFd;
+  src.fd = fd;
+  src.callback = std::make_shared<std::function<void()>>(std::move(on_readable));
+  uint64_t id = AddSource(fd, std::move(src));
+  if (id != 0) fd_watch_ids_[fd] = id;
+}
+
+void EventLoop::UnwatchFd(int fd) {
+  auto it = fd_watch_ids_.find(fd);
+  if (it == fd_watch_ids_.end()) return;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  sources_.erase(it->second);
+  fd_watch_ids_.erase(it);
+}
+
+void EventLoop::AddAfterIterationHook(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
+
+void EventLoop::Wake() {
+  uint64_t one = 1;
+  ssize_t r = write(wake_fd_, &one, sizeof one);
+  (void)r;  // EAGAIN means a wake-up is already pending
+}
+
+void EventLoop::Stop() { stop_ = true; }
+
+void EventLoop::ReadSocket(EndpointState* st, int fd, const SocketAddress& local) {
+  RxStorage& rx = *rx_storage_;
+  for (int batch = 0; batch < kMaxBatchesPerWakeup; ++batch) {
+    for (int i = 0; i < kBatch; ++i) {
+      rx.msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      rx.msgs[i].msg_hdr.msg_flags = 0;
+      rx.msgs[i].msg_len = 0;
+    }
+    int n = recvmmsg(fd, rx.msgs, kBatch, MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      // EAGAIN: drained. ECONNREFUSED/EHOSTUNREACH etc.: a queued ICMP error for an earlier
+      // send; UDP semantics say ignore it. Any other error: give up on this wake-up.
+      if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) continue;
+      return;
+    }
+    if (n == 0) return;
+    Instant now = Now();
+    for (int i = 0; i < n; ++i) {
+      if (st->dead) return;  // detached by a callback triggered inside HandleReceive
+      const msghdr& h = rx.msgs[i].msg_hdr;
+      if (h.msg_flags & MSG_TRUNC) {
+        ++stats_.recv_truncated;
+        continue;
+      }
+      SocketAddress remote = FromSockaddr(rx.names[i]);
+      if (!remote.valid()) continue;
+      size_t len = rx.msgs[i].msg_len;
+      ++stats_.datagrams_received;
+      stats_.bytes_received += len;
+      st->ep->HandleReceive(ByteView(rx.buf.data() + i * kMaxDatagram, len), local, remote, now);
+    }
+    if (n < kBatch) return;  // short batch: socket queue is empty
+  }
+}
+
+void EventLoop::FireTimers() {
+  Instant now = Now();
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    EndpointState* st = endpoints_[i].get();
+    if (st->dead) continue;
+    std::optional<Instant> t = st->ep->PollTimeout();
+    if (t && *t <= now) {
+      ++stats_.timeouts_fired;
+      st->ep->HandleTimeout(now);
+    }
+  }
+}
+
+void EventLoop::SendOne(EndpointState* st, const Transmit& t) {
+  const Socket* sock = nullptr;
+  for (const Socket& s : st->sockets)
+    if (s.local == t.from) { sock = &s; break; }
+  if (sock == nullptr) {
+    // e.g. a STUN server query from 0.0.0.0: any socket of the destination's family will do.
+    for (const Socket& s : st->sockets)
+      if (s.local.family() == t.to.family()) { sock = &s; break; }
+  }
+  if (sock == nullptr) {
+    ++stats_.send_no_socket;
+    return;
+  }
+  sockaddr_storage ss;
+  socklen_t len = ToSockaddr(t.to, sock->scope_id, &ss);
+  if (len == 0) {
+    ++stats_.send_errors;
+    return;
+  }
+  for (;;) {
+    ssize_t r = sendto(sock->fd, t.data.data(), t.data.size(), MSG_DONTWAIT,
+                       reinterpret_cast<sockaddr*>(&ss), len);
+    if (r >= 0) {
+      ++stats_.datagrams_sent;
+      stats_.bytes_sent += t.data.size();
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) ++stats_.send_dropped;
+    else ++stats_.send_errors;  // ECONNREFUSED from an earlier ICMP, EMSGSIZE, unreachable...
+    return;
+  }
+}
+
+void EventLoop::DrainTransmits() {
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    EndpointState* st = endpoints_[i].get();
+    while (!st->dead) {
+      std::optional<Transmit> t = st->ep->PollTransmit();
+      if (!t) break;
+      SendOne(st, *t);
+    }
+  }
+}
+
+void EventLoop::RecomputeDeadline() {
+  deadline_.reset();
+  for (auto& st : endpoints_) {
+    if (st->dead) continue;
+    std::optional<Instant> t = st->ep->PollTimeout();
+    if (t && (!deadline_ || *t < *deadline_)) deadline_ = t;
+  }
+}
+
+void EventLoop::Flush() {
+  if (in_flush_) return;  // a hook called Flush(): the outer Flush drains again afterwards
+  in_flush_ = true;
+  DrainTransmits();
+  for (size_t i = 0; i < hooks_.size(); ++i) hooks_[i]();
+  DrainTransmits();  // hooks may have made API calls that queued datagrams
+  RecomputeDeadline();
+  in_flush_ = false;
+}
+
+void EventLoop::Iterate(Duration max_wait, bool has_cap) {
+  Sweep();
+  int timeout_ms = -1;  // block indefinitely when nobody has a deadline
+  if (deadline_) timeout_ms = CeilMillis(*deadline_ - Now());
+  if (has_cap) {
+    int cap = CeilMillis(max_wait);
+    if (timeout_ms < 0 || cap < timeout_ms) timeout_ms = cap;
+  }
+  epoll_event events[kMaxEvents];
+  int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+  if (n < 0) n = 0;  // EINTR
+  for (int i = 0; i < n; ++i) {
+    auto it = sources_.find(events[i].data.u64);
+    if (it == sources_.end()) continue;  // removed by an earlier callback in this batch
+    Source& src = it->second;
+    switch (src.kind) {
+      case Source::kSocket: {
+        EndpointState* st = src.ep;
+        int fd = src.fd;
+        SocketAddress local;
+        for (const Socket& s : st->sockets)
+          if (s.fd == fd) local = s.local;
+        ReadSocket(st, fd, local);
+        break;
+      }
+      case Source::kFd: {
+        std::shared_ptr<std::function<void()>> cb = src.callback;  // survives UnwatchFd inside
+        (*cb)();
+        break;
+      }
+      case Source::kWake: {
+        uint64_t v;
+        while (read(wake_fd_, &v, sizeof v) > 0) {
+        }
+        break;
+      }
+    }
+  }
+  FireTimers();
+  Flush();
+}
+
+void EventLoop::Run() {
+  Flush();
+  while (!stop_) Iterate(Duration::zero(), false);
+  stop_ = false;
+}
+
+void EventLoop::RunFor(Duration d) {
+  Flush();
+  Instant end = Now() + d;
+  while (!stop_) {
+    Instant now = Now();
+    if (now >= end) break;
+    Iterate(end - now, true);
+  }
+  stop_ = false;
+}
+
+bool EventLoop::RunUntil(std::function<bool()> done, Duration max) {
+  Flush();
+  Instant end = Now() + max;
+  while (!stop_) {
+    if (done()) break;
+    Instant now = Now();
+    if (now >= end) break;
+    Iterate(end - now, true);
+  }
+  stop_ = false;
+  return done();
+}
+
+}  // namespace refrtc::io

@@ -1,0 +1,198 @@
+#include "engine/transport_stack.h"
+
+#include "engine/demux.h"
+
+namespace refrtc::engine {
+namespace {
+// Records from a remote the ICE agent has not selected (yet) are held, not processed: a peer
+// whose nomination completes before ours sends its ClientHello early (RFC 8445 §7.3.1.5).
+constexpr size_t kMaxHeldDtls = 32;
+}  // namespace
+
+TransportStack::TransportStack(ice::AgentConfig ice_config,
+                               std::shared_ptr<dtls::Certificate> certificate, uint64_t seed)
+    : rng_(seed ^ 0x9e3779b97f4a7c15ull) {
+  ice_ = std::make_unique<ice::Agent>(std::move(ice_config), rng_);
+  dtls_ = std::make_unique<dtls::Transport>(std::move(certificate), rng_.U64());
+}
+
+TransportStack::~TransportStack() = default;
+
+void TransportStack::ConfigureDtls(dtls::Role role, const std::string& fp_algorithm,
+                                   const std::string& fp_value, Instant now) {
+  if (closed_) return;
+  dtls_->SetRemoteFingerprint(fp_algorithm, fp_value);
+  if (!dtls_role_) dtls_role_ = role;
+  MaybeStartDtls(now);
+  ReplayHeldDtls(now);
+  Pump(now);
+}
+
+void TransportStack::ConfigureSctp(uint16_t local_port, uint16_t remote_port,
+                                   uint64_t remote_max_message_size, Instant now) {
+  if (closed_ || !dtls_role_) return;
+  if (!sctp_) {
+    sctp_ = std::make_unique<sctp::Transport>(*dtls_role_ == dtls::Role::kClient, local_port,
+                                              remote_port);
+  }
+  sctp_->SetRemoteMaxMessageSize(remote_max_message_size);
+  Pump(now);
+}
+
+void TransportStack::MaybeStartDtls(Instant now) {
+  if (dtls_started_ || !dtls_role_ || closed_) return;
+  // RFC 5763 §5: the server waits for the ClientHello; the client sends it once ICE has a
+  // selected pair to send it on.
+  if (*dtls_role_ == dtls::Role::kClient && !selected_) return;
+  dtls_started_ = true;
+  (void)dtls_->Start(*dtls_role_, now);
+}
+
+void TransportStack::ReplayHeldDtls(Instant now) {
+  if (!dtls_started_ || !selected_) return;
+  std::deque<Held> held;
+  held.swap(held_dtls_);
+  for (auto& h : held) {
+    if (h.local == selected_->first && h.remote == selected_->second) {
+      dtls_->HandleRecord(h.data, now);
+    } else {
+      ++counters_.dropped_dtls_unvalidated;
+    }
+  }
+}
+
+void TransportStack::HandleReceive(ByteView packet, const SocketAddress& local,
+                                   const SocketAddress& remote, Instant now) {
+  if (closed_) return;
+  ++counters_.received;
+  counters_.bytes_received += packet.size();
+  switch (Classify(packet)) {
+    case PacketKind::kStun:
+      ice_->HandleStun(packet, local, remote, now);
+      break;
+    case PacketKind::kDtls:
+      if (dtls_started_ && selected_ && selected_->first == local && selected_->second == remote) {
+        dtls_->HandleRecord(packet, now);
+      } else if (held_dtls_.size() < kMaxHeldDtls) {
+        held_dtls_.push_back({Bytes(packet.begin(), packet.end()), local, remote});
+      } else {
+        ++counters_.dropped_dtls_unvalidated;
+      }
+      break;
+    case PacketKind::kRtp:
+      ++counters_.dropped_rtp;  // media arrives with issue D
+      break;
+    case PacketKind::kUnknown:
+      ++counters_.dropped_unknown;
+      break;
+  }
+  Pump(now);
+}
+
+void TransportStack::HandleTimeout(Instant now) {
+  if (closed_) return;
+  ice_->HandleTimeout(now);
+  if (dtls_started_) dtls_->HandleTimeout(now);
+  if (sctp_) sctp_->HandleTimeout(now);
+  Pump(now);
+}
+
+void TransportStack::HandleIceEvent(const ice::Event& ev, Instant now) {
+  if (auto* sel = std::get_if<ice::EventSelectedPairChanged>(&ev)) {
+    selected_ = std::make_pair(sel->local, sel->remote);
+    MaybeStartDtls(now);
+    ReplayHeldDtls(now);
+  }
+}
+
+void TransportStack::Pump(Instant now) {
+  // Each pass moves everything one layer; loop until quiescent (bounded to avoid livelock).
+  for (int pass = 0; pass < 64; ++pass) {
+    bool progress = false;
+    while (auto ev = ice_->PollEvent()) {
+      progress = true;
+      HandleIceEvent(*ev, now);
+      events_.push_back(std::move(*ev));
+    }
+    while (auto t = ice_->PollTransmit()) {
+      progress = true;
+      transmits_.push_back(std::move(*t));
+    }
+    if (dtls_started_) {
+      while (auto out = dtls_->PollOutgoing()) {
+        progress = true;
+        if (selected_ && !closed_) transmits_.push_back({selected_->first, selected_->second, std::move(*out)});
+      }
+      dtls::State st = dtls_->state();
+      if (st != last_dtls_state_) {
+        progress = true;
+        last_dtls_state_ = st;
+        events_.push_back(DtlsStateChanged{st, dtls_->failure_reason()});
+      }
+      while (auto app = dtls_->PollAppData()) {
+        progress = true;
+        // RFC 8261: application data on a verified DTLS association is SCTP.
+        if (sctp_ && sctp_started_) sctp_->HandlePacket(*app, now);
+      }
+    }
+    if (sctp_) {
+      if (!sctp_started_ && dtls_->state() == dtls::State::kConnected) {
+        sctp_started_ = true;
+        progress = true;
+        (void)sctp_->Start(now);
+      }
+      while (auto pkt = sctp_->PollOutgoing()) {
+        progress = true;
+        if (dtls_->state() == dtls::State::kConnected) (void)dtls_->Send(*pkt, now);
+      }
+      while (auto ev = sctp_->PollEvent()) {
+        progress = true;
+        events_.push_back(std::move(*ev));
+      }
+    }
+    if (!progress) break;
+  }
+}
+
+std::optional<Transmit> TransportStack::PollTransmit() {
+  if (transmits_.empty()) return std::nullopt;
+  Transmit t = std::move(transmits_.front());
+  transmits_.pop_front();
+  ++counters_.sent;
+  counters_.bytes_sent += t.data.size();
+  return t;
+}
+
+std::optional<Instant> TransportStack::PollTimeout() const {
+  if (closed_) return std::nullopt;
+  std::optional<Instant> t = ice_->PollTimeout();
+  auto take = [&t](std::optional<Instant> o) {
+    if (o && (!t || *o < *t)) t = o;
+  };
+  if (dtls_started_) take(dtls_->PollTimeout());
+  if (sctp_ && sctp_started_) take(sctp_->PollTimeout());
+  return t;
+}
+
+std::optional<TransportEvent> TransportStack::PollEvent() {
+  if (events_.empty()) return std::nullopt;
+  TransportEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+void TransportStack::Close(Instant now) {
+  if (closed_) return;
+  // RFC 8831 §6.7 / W3C close(): shut SCTP down, send close_notify, stop ICE.
+  if (sctp_ && sctp_started_) sctp_->Close(now);
+  Pump(now);
+  if (dtls_started_) {
+    dtls_->Close(now);
+    Pump(now);
+  }
+  ice_->Close();
+  Pump(now);
+  closed_ = true;
+}
+
+}  // namespace refrtc::engine

@@ -1,0 +1,101 @@
+// The sans-IO transport plumbing under one RTCPeerConnection: ICE agent → DTLS → SCTP, with
+// RFC 7983 demux at the input and the gating rules of RFC 8445/8261:
+//  * DTLS records are accepted only from the ICE-selected pair (records that arrive from a
+//    remote that has not been selected yet are held, bounded, and replayed once it is);
+//  * SCTP starts only after DTLS is connected with the remote fingerprint verified.
+// The facade (api/) owns JSEP and the W3C objects; this class owns packets and timers.
+#pragma once
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "dtls/dtls_transport.h"
+#include "ice/agent.h"
+#include "sctp/sctp_transport.h"
+#include "util/random.h"
+#include "util/time.h"
+#include "util/transmit.h"
+
+namespace refrtc::engine {
+
+struct DtlsStateChanged {
+  dtls::State state;
+  std::string reason;
+};
+using TransportEvent = std::variant<ice::Event, DtlsStateChanged, sctp::Event>;
+
+struct PacketCounters {
+  uint64_t received = 0, sent = 0, bytes_received = 0, bytes_sent = 0;
+  uint64_t dropped_unknown = 0, dropped_dtls_unvalidated = 0, dropped_rtp = 0;
+};
+
+class TransportStack {
+ public:
+  TransportStack(ice::AgentConfig ice_config, std::shared_ptr<dtls::Certificate> certificate,
+                 uint64_t seed);
+  ~TransportStack();
+  TransportStack(const TransportStack&) = delete;
+  TransportStack& operator=(const TransportStack&) = delete;
+
+  ice::Agent& ice() { return *ice_; }
+  const ice::Agent& ice() const { return *ice_; }
+  dtls::Transport& dtls() { return *dtls_; }
+  const dtls::Transport& dtls() const { return *dtls_; }
+  // Null until ConfigureSctp.
+  sctp::Transport* sctp() { return sctp_.get(); }
+  const sctp::Transport* sctp() const { return sctp_.get(); }
+
+  // RFC 8842 / JSEP: the DTLS role and the remote fingerprint come from the negotiated
+  // descriptions. The role is fixed for the life of the transport; a later call with a different
+  // fingerprint (renegotiation) updates the expected fingerprint only before the handshake ends.
+  void ConfigureDtls(dtls::Role role, const std::string& fp_algorithm, const std::string& fp_value,
+                     Instant now);
+  bool dtls_configured() const { return dtls_role_.has_value(); }
+  std::optional<dtls::Role> dtls_role() const { return dtls_role_; }
+
+  // RFC 8841: SCTP runs once DTLS is up; created when the application m-section is negotiated.
+  void ConfigureSctp(uint16_t local_port, uint16_t remote_port, uint64_t remote_max_message_size,
+                     Instant now);
+
+  void HandleReceive(ByteView packet, const SocketAddress& local, const SocketAddress& remote,
+                     Instant now);
+  void HandleTimeout(Instant now);
+  std::optional<Transmit> PollTransmit();
+  std::optional<Instant> PollTimeout() const;
+  std::optional<TransportEvent> PollEvent();
+
+  // Moves data between the layers after any input or API call on them (flushes SCTP into DTLS,
+  // DTLS onto the selected pair, DTLS app data into SCTP, collects events).
+  void Pump(Instant now);
+
+  void Close(Instant now);
+  const PacketCounters& counters() const { return counters_; }
+
+ private:
+  void HandleIceEvent(const ice::Event& ev, Instant now);
+  void MaybeStartDtls(Instant now);
+  void ReplayHeldDtls(Instant now);
+
+  std::unique_ptr<ice::Agent> ice_;
+  Random rng_;
+  std::unique_ptr<dtls::Transport> dtls_;
+  std::unique_ptr<sctp::Transport> sctp_;
+  std::optional<dtls::Role> dtls_role_;
+  bool dtls_started_ = false;
+  bool sctp_started_ = false;
+  dtls::State last_dtls_state_ = dtls::State::kNew;
+  std::optional<std::pair<SocketAddress, SocketAddress>> selected_;
+  struct Held {
+    Bytes data;
+    SocketAddress local, remote;
+  };
+  std::deque<Held> held_dtls_;
+  std::deque<Transmit> transmits_;
+  std::deque<TransportEvent> events_;
+  PacketCounters counters_;
+  bool closed_ = false;
+};
+
+}  // namespace refrtc::engine

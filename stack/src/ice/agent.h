@@ -1,0 +1,243 @@
+// A sans-IO ICE agent (RFC 8445) for one data stream with one component (rtcp-mux / BUNDLE),
+// with trickle (RFC 8838) and consent freshness (RFC 7675). Full ICE, UDP only, no TURN.
+//
+// Inputs: local socket addresses, remote credentials/candidates, received STUN datagrams and
+// time. Outputs (polled): STUN datagrams to send, events, the next deadline.
+//
+// Nomination: regular nomination (RFC 8445 §8.1.1) that interoperates with libwebrtc and
+// libjuice/libdatachannel: the controlling agent nominates the best valid pair with a
+// USE-CANDIDATE check once no higher-priority pair is pending (or after a short delay); the
+// controlled agent selects the highest-priority nominated valid pair. Before nomination both
+// sides use the best valid pair as selected pair (RFC 8445 §12.1 allows data on valid pairs,
+// libwebrtc does the same), and nomination then wins over priority.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ice/candidate.h"
+#include "stun/stun_message.h"
+#include "util/bytes.h"
+#include "util/random.h"
+#include "util/socket_address.h"
+#include "util/time.h"
+#include "util/transmit.h"
+
+namespace refrtc::ice {
+
+struct Credentials {
+  std::string ufrag, pwd;
+};
+enum class Role { kControlling, kControlled };
+enum class GatheringState { kNew, kGathering, kComplete };
+// W3C RTCIceTransportState.
+enum class TransportState { kNew, kChecking, kConnected, kCompleted, kDisconnected, kFailed, kClosed };
+const char* TransportStateName(TransportState s);
+
+struct AgentConfig {
+  Role role = Role::kControlling;
+  Credentials local;
+  uint64_t tie_breaker = 0;
+  // From iceServers: stun: URLs already resolved to addresses by the host/caller.
+  std::vector<SocketAddress> stun_servers;
+  // RFC 7675 §5.1: consent checks at a randomized 4-6 s interval, consent lost after 30 s.
+  Duration consent_interval_min = seconds(4);
+  Duration consent_interval_max = seconds(6);
+  Duration consent_timeout = seconds(30);
+  // connected -> disconnected when a request on the selected pair stays unanswered this long.
+  Duration disconnected_timeout = seconds(5);
+  // RFC 8445 §14.2 pacing: one new check per Ta.
+  Duration ta = milliseconds(50);
+  // Check retransmission (RFC 8445 §14.3, libwebrtc-like): RTO starts at check_rto_initial and
+  // doubles up to check_rto_max; a pair fails after max_check_sends unanswered sends.
+  Duration check_rto_initial = milliseconds(200);
+  Duration check_rto_max = milliseconds(1600);
+  int max_check_sends = 7;
+  // Server-reflexive gathering: Binding requests to each STUN server, RTO 250 ms doubling,
+  // 4 sends, then give up (about 3.75 s).
+  Duration gather_rto_initial = milliseconds(250);
+  int max_gather_sends = 4;
+  // Controlling: nominate at the latest this long after the first pair succeeded, even if
+  // higher-priority pairs are still being checked.
+  Duration nomination_delay = milliseconds(500);
+  // Memory bounds.
+  size_t max_remote_candidates = 100;
+  size_t max_pairs = 256;
+  size_t max_transactions = 512;
+  size_t max_queued_transmits = 512;
+};
+
+struct EventLocalCandidate {
+  Candidate candidate;
+};
+struct EventGatheringStateChanged {
+  GatheringState state;
+};
+struct EventStateChanged {
+  TransportState state;
+};
+struct EventSelectedPairChanged {
+  SocketAddress local, remote;
+};
+using Event = std::variant<EventLocalCandidate, EventGatheringStateChanged, EventStateChanged,
+                           EventSelectedPairChanged>;
+
+class Agent {
+ public:
+  Agent(AgentConfig config, Random& rng);  // rng reference outlives the agent
+
+  // A host socket; becomes a host candidate once gathering starts (at once if already gathering).
+  void AddLocalAddress(const SocketAddress& addr);
+  // Host candidates immediately (one event each), srflx via STUN Binding to each server of the
+  // same family, then GatheringState kComplete.
+  void StartGathering(Instant now);
+  // May come before or after remote candidates.
+  void SetRemoteCredentials(const Credentials& creds);
+  // .local (mDNS) names and TCP candidates: OK, ignored. Component != 1: OK, ignored (rtcp-mux).
+  // A "ufrag" extension that differs from the known remote ufrag (older generation): OK, ignored.
+  // Unparseable address -> InvalidArgument. Over the remote-candidate cap -> ResourceExhausted.
+  absl::Status AddRemoteCandidate(const Candidate& candidate, Instant now);
+  void SetRemoteEndOfCandidates();
+  void SetRole(Role role);
+  // ICE restart: new local credentials, clears remote credentials/candidates and the checklist,
+  // keeps the selected pair (and consent on it, with the old credentials; requests carrying the
+  // old local ufrag still get answered) until a new pair is selected. Gathering restarts at once
+  // if it had been started (new host/srflx candidate events follow).
+  void Restart(const Credentials& new_local, Instant now);
+  // Returns true if the packet was STUN (RFC 7983 first byte 0..3): consumed, even if dropped.
+  bool HandleStun(ByteView packet, const SocketAddress& local, const SocketAddress& remote, Instant now);
+  void HandleTimeout(Instant now);
+  std::optional<Instant> PollTimeout() const;
+  std::optional<Transmit> PollTransmit();
+  std::optional<Event> PollEvent();
+
+  std::optional<std::pair<SocketAddress, SocketAddress>> selected_pair() const;  // (local, remote)
+  // True for a pair that succeeded a check, or from which an authenticated Binding request came
+  // (the peer proved it knows our password), or the selected pair. DTLS/SCTP only from these.
+  bool IsValidatedRemote(const SocketAddress& local, const SocketAddress& remote) const;
+  TransportState state() const { return state_; }
+  GatheringState gathering_state() const { return gathering_state_; }
+  const Credentials& local_credentials() const { return local_; }
+  Role role() const { return role_; }
+  bool selected_pair_nominated() const { return selected_ && selected_->nominated; }
+  void Close();  // state kClosed, stops all sending
+
+ private:
+  enum class PairState { kFrozen, kWaiting, kInProgress, kSucceeded, kFailed };
+  struct LocalHost {
+    SocketAddress addr;
+    uint16_t local_preference = 0;
+    uint32_t priority = 0;
+    std::string foundation;
+    bool announced = false;
+  };
+  struct RemoteCandidate {
+    Candidate candidate;
+    SocketAddress addr;
+  };
+  struct Pair {
+    SocketAddress local, remote;
+    uint32_t local_priority = 0, remote_priority = 0;
+    std::string foundation;
+    PairState state = PairState::kFrozen;
+    bool nominated = false;
+    bool nominate_on_success = false;  // controlled: USE-CANDIDATE came before our check succeeded
+    bool nominating = false;           // controlling: a USE-CANDIDATE check is wanted / in flight
+    bool remote_authenticated = false;
+    bool triggered = false;            // in triggered_
+  };
+  enum class TxKind { kCheck, kConsent, kGather };
+  struct Transaction {
+    stun::TransactionId id;
+    TxKind kind;
+    SocketAddress local, remote;
+    Bytes packet;
+    std::string remote_pwd;  // responses are authenticated with it (empty for kGather)
+    bool use_candidate = false;
+    bool controlling = false;  // role attribute we sent (RFC 8445 §7.2.5.1)
+    int sends = 0;
+    int max_sends = 0;
+    Duration rto{};
+    Duration rto_max{};
+    Instant next{};  // next retransmit, or the final timeout once sends == max_sends
+  };
+  struct Selected {
+    SocketAddress local, remote;
+    Credentials local_creds, remote_creds;  // kept across an ICE restart
+    bool nominated = false;
+    uint64_t priority = 0;
+    Instant last_response{};
+    Instant next_consent{};
+    std::optional<Instant> unanswered_since;
+  };
+
+  void Announce(LocalHost& host, Instant now);
+  void AddSrflx(const SocketAddress& base, const SocketAddress& mapped, const SocketAddress& server);
+  void MaybeCompleteGathering();
+  void SetGatheringState(GatheringState s);
+  LocalHost* FindHost(const SocketAddress& addr);
+  RemoteCandidate* FindRemote(const SocketAddress& addr);
+  int FindPair(const SocketAddress& local, const SocketAddress& remote) const;
+  void AddPair(const LocalHost& host, const RemoteCandidate& remote);
+  uint64_t PairPrio(const Pair& p) const;
+  void Trigger(int index);
+
+  void HandleRequest(ByteView raw, const stun::StunMessage& msg, const SocketAddress& local,
+                     const SocketAddress& remote, Instant now);
+  void HandleResponse(ByteView raw, const stun::StunMessage& msg, const SocketAddress& local,
+                      const SocketAddress& remote, Instant now);
+  void SendError(const stun::StunMessage& req, const SocketAddress& local, const SocketAddress& remote,
+                 uint16_t code, absl::string_view reason, const std::string* pwd,
+                 const std::vector<uint16_t>* unknown = nullptr);
+  void SwitchRole(Role r);
+
+  bool HasCheckWork() const;
+  int NextCheck();  // RFC 8445 §6.1.4.2 (+ triggered queue first)
+  void SendCheck(int index, Instant now);
+  void SendConsent(Instant now);
+  Transaction* NewTransaction(TxKind kind, const SocketAddress& local, const SocketAddress& remote,
+                              Instant now);
+  void Emit(Transaction& tx);
+  void OnTransactionTimeout(const Transaction& tx, Instant now);
+  void MaybeNominate(Instant now);
+  std::optional<Instant> NominationDeadline() const;
+  void UpdateSelection(Instant now);
+  void RefreshConsent(const SocketAddress& local, const SocketAddress& remote, Instant now);
+  void UpdateState(Instant now);
+  void Queue(Transmit t);
+  void PushEvent(Event e);
+  Duration ConsentInterval();
+
+  AgentConfig config_;
+  Random& rng_;
+  Role role_;
+  Credentials local_;
+  std::optional<Credentials> previous_local_;  // answered until a new pair is selected
+  std::optional<Credentials> remote_;
+  std::vector<LocalHost> hosts_;
+  std::vector<std::pair<SocketAddress, SocketAddress>> srflx_;  // (base, mapped)
+  std::vector<RemoteCandidate> remotes_;
+  std::vector<Pair> pairs_;
+  std::deque<int> triggered_;
+  std::vector<Transaction> transactions_;
+  std::optional<Selected> selected_;
+  std::optional<Instant> first_success_;
+  std::optional<Instant> last_check_sent_;
+  bool gathering_started_ = false;
+  bool remote_end_of_candidates_ = false;
+  bool checks_started_ = false;
+  bool consent_failed_ = false;
+  bool closed_ = false;
+  TransportState state_ = TransportState::kNew;
+  GatheringState gathering_state_ = GatheringState::kNew;
+  Instant last_now_{};
+  std::deque<Transmit> transmits_;
+  std::deque<Event> events_;
+};
+
+}  // namespace refrtc::ice
