@@ -67,6 +67,12 @@ absl::StatusOr<Received> DecodeMessage(const json& ev) {
       r.has_bytes = true;
       r.binary = true;
       r.bytes.assign(bytes->begin(), bytes->end());
+    } else if (d->is_object() && d->contains("size") && d->contains("sha256")) {
+      // Tolerated variant of the large-message form: {"data": {"size", "sha256"}}.
+      r.size = (*d)["size"].get<int64_t>();
+      r.sha256 = (*d)["sha256"].get<std::string>();
+      if (ev.contains("binary") && ev["binary"].is_boolean()) r.binary = ev["binary"].get<bool>();
+      return r;
     } else {
       return absl::InvalidArgumentError(absl::StrCat("message event with malformed data: ", ev.dump().substr(0, 200)));
     }

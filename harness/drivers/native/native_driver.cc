@@ -514,7 +514,10 @@ void NativeDriver::DrainEvents() {
             continue;
           }
           if (ev->data.size() > kInlineMessageMax) {
-            j["data"] = json{{"size", ev->data.size()}, {"sha256", Sha256Hex(ev->data)}};
+            // DRIVER_PROTOCOL: messages over 64 KiB carry size + sha256 instead of data.
+            j["size"] = ev->data.size();
+            j["sha256"] = Sha256Hex(ev->data);
+            j["binary"] = ev->binary;
           } else if (ev->binary) {
             j["data"] = json{{"binary", Base64Encode(ev->data)}};
           } else {

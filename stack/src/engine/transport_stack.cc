@@ -4,8 +4,8 @@
 
 namespace refrtc::engine {
 namespace {
-// Records from a remote the ICE agent has not selected (yet) are held, not processed: a peer
-// whose nomination completes before ours sends its ClientHello early (RFC 8445 §7.3.1.5).
+// Records from a remote that ICE has not validated (yet) are held, not processed: a peer whose
+// checks complete before ours sends its ClientHello early (RFC 8445 §7.3.1.5).
 constexpr size_t kMaxHeldDtls = 32;
 }  // namespace
 
@@ -49,14 +49,14 @@ void TransportStack::MaybeStartDtls(Instant now) {
 }
 
 void TransportStack::ReplayHeldDtls(Instant now) {
-  if (!dtls_started_ || !selected_) return;
+  if (!dtls_started_ || held_dtls_.empty()) return;
   std::deque<Held> held;
   held.swap(held_dtls_);
   for (auto& h : held) {
-    if (h.local == selected_->first && h.remote == selected_->second) {
+    if (ice_->IsValidatedRemote(h.local, h.remote)) {
       dtls_->HandleRecord(h.data, now);
     } else {
-      ++counters_.dropped_dtls_unvalidated;
+      held_dtls_.push_back(std::move(h));  // still unvalidated: keep (bounded on entry)
     }
   }
 }
@@ -71,7 +71,7 @@ void TransportStack::HandleReceive(ByteView packet, const SocketAddress& local,
       ice_->HandleStun(packet, local, remote, now);
       break;
     case PacketKind::kDtls:
-      if (dtls_started_ && selected_ && selected_->first == local && selected_->second == remote) {
+      if (dtls_started_ && ice_->IsValidatedRemote(local, remote)) {
         dtls_->HandleRecord(packet, now);
       } else if (held_dtls_.size() < kMaxHeldDtls) {
         held_dtls_.push_back({Bytes(packet.begin(), packet.end()), local, remote});
@@ -114,6 +114,8 @@ void TransportStack::Pump(Instant now) {
       HandleIceEvent(*ev, now);
       events_.push_back(std::move(*ev));
     }
+    // A STUN exchange may have validated the source of held records.
+    if (!held_dtls_.empty() && dtls_started_) ReplayHeldDtls(now);
     while (auto t = ice_->PollTransmit()) {
       progress = true;
       transmits_.push_back(std::move(*t));

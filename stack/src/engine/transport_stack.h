@@ -1,7 +1,12 @@
 // The sans-IO transport plumbing under one RTCPeerConnection: ICE agent → DTLS → SCTP, with
 // RFC 7983 demux at the input and the gating rules of RFC 8445/8261:
-//  * DTLS records are accepted only from the ICE-selected pair (records that arrive from a
-//    remote that has not been selected yet are held, bounded, and replayed once it is);
+//  * DTLS records are accepted only from addresses ICE has validated: a pair whose check
+//    succeeded, or a remote that sent an authenticated Binding request (it knows our ice-pwd).
+//    Records from anyone else are held (bounded) and replayed once ICE validates the source,
+//    otherwise dropped. Decision: not only the *selected* pair, because the two agents may
+//    select different pairs for a moment before nomination settles (RFC 8445 §12.1 lets data
+//    flow on any valid pair); dropping the peer's first flight then cost a 1 s DTLS retransmit.
+//    DTLS is always *sent* on the selected pair.
 //  * SCTP starts only after DTLS is connected with the remote fingerprint verified.
 // The facade (api/) owns JSEP and the W3C objects; this class owns packets and timers.
 #pragma once
