@@ -284,7 +284,7 @@ void EventLoop::FireTimers() {
 void EventLoop::SendOne(EndpointState* st, const Transmit& t) {
   const Socket* sock = nullptr;
   for (const Socket& s : st->sockets)
-    if (s.local == t.from) { sock = &s; break; }
+    if (s.local == t.from && s.local.family() == t.to.family()) { sock = &s; break; }
   if (sock == nullptr) {
     // e.g. a STUN server query from 0.0.0.0: any socket of the destination's family will do.
     for (const Socket& s : st->sockets)

@@ -27,7 +27,7 @@ void VirtualNetwork::AddEndpoint(Endpoint* ep, std::vector<SocketAddress> addres
   for (auto& e : endpoints_)
     if (e.ep == ep) entry = &e;
   if (entry == nullptr) {
-    endpoints_.push_back(EndpointEntry{ep, {}});
+    endpoints_.push_back(EndpointEntry{ep, {}, std::nullopt});
     entry = &endpoints_.back();
   }
   std::vector<SocketAddress> added;
@@ -129,13 +129,32 @@ void VirtualNetwork::DrainEndpoint(EndpointEntry& e) {
 void VirtualNetwork::Flush() {
   // Every endpoint, not only the one that handled the last event: usrsctp's global timer
   // processing can make one engine queue output on behalf of another.
-  for (size_t i = 0; i < endpoints_.size(); ++i) DrainEndpoint(endpoints_[i]);
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    DrainEndpoint(endpoints_[i]);
+    endpoints_[i].deadline = endpoints_[i].ep->PollTimeout();
+  }
+}
+
+size_t VirtualNetwork::IndexOf(Endpoint* ep) const {
+  for (size_t i = 0; i < endpoints_.size(); ++i)
+    if (endpoints_[i].ep == ep) return i;
+  return endpoints_.size();
+}
+
+void VirtualNetwork::AfterEvent(size_t index) {
+  if (!isolated_ || index >= endpoints_.size()) {
+    Flush();
+    return;
+  }
+  DrainEndpoint(endpoints_[index]);
+  endpoints_[index].deadline = endpoints_[index].ep->PollTimeout();
 }
 
 std::optional<std::pair<Instant, size_t>> VirtualNetwork::NextTimer() {
   std::optional<std::pair<Instant, size_t>> best;
   for (size_t i = 0; i < endpoints_.size(); ++i) {
-    std::optional<Instant> t = endpoints_[i].ep->PollTimeout();
+    std::optional<Instant> t =
+        isolated_ ? endpoints_[i].deadline : endpoints_[i].ep->PollTimeout();
     if (t && (!best || *t < best->first)) best = std::make_pair(*t, i);
   }
   return best;
@@ -168,26 +187,29 @@ bool VirtualNetwork::StepUntil(Instant limit) {
   if (!have_packet && !timer) return false;
   // Datagrams win ties with timers: an arrival at the deadline may make the timer moot.
   if (have_packet && (!timer || queue_.top().at <= timer->first)) {
-    if (queue_.top().at > limit) return false;
+    if (std::max(queue_.top().at, now_) > limit) return false;
     InFlight p = queue_.top();
     queue_.pop();
     AdvanceTo(p.at, false);
     auto owner = owners_.find(p.t.to);
     if (owner == owners_.end()) {
       ++stats_.dropped_no_route;
-    } else {
-      ++stats_.delivered;
-      owner->second->HandleReceive(ByteView(p.t.data), p.t.to, p.t.from, now_);
+      return true;
     }
+    ++stats_.delivered;
+    owner->second->HandleReceive(ByteView(p.t.data), p.t.to, p.t.from, now_);
+    AfterEvent(isolated_ ? IndexOf(owner->second) : 0);
   } else {
-    if (timer->first > limit) return false;
+    // A past deadline is due now (not at its stale value), so a stuck endpoint cannot keep
+    // RunFor()/RunUntil() below their limit forever.
+    if (std::max(timer->first, now_) > limit) return false;
     // Never early: now_ only moves forward, so now_ >= deadline when HandleTimeout runs; a
     // deadline already in the past fires at the current time.
     AdvanceTo(timer->first, true);
     ++stats_.timeouts_fired;
     endpoints_[timer->second].ep->HandleTimeout(now_);
+    AfterEvent(timer->second);
   }
-  Flush();
   return true;
 }
 
