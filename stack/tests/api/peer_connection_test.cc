@@ -202,5 +202,62 @@ TEST(PeerConnection, LocalCloseCollectsNoMoreEvents) {
   EXPECT_TRUE(p.RunUntil([&] { return remote->readyState() == RTCDataChannelState::kClosed; }, seconds(40)));
 }
 
+TEST(PeerConnection, IceRestartKeepsDataFlowing) {
+  PcPair p(10);
+  auto ch = p.Connect();
+  auto remote = p.b.remote_channels.at(0);
+  auto ufrag_of = [](const std::string& sdp) {
+    auto pos = sdp.find("a=ice-ufrag:");
+    return sdp.substr(pos, sdp.find('\r', pos) - pos);
+  };
+  std::string old_ufrag = ufrag_of(p.a.pc->localDescription()->sdp);
+  std::string old_remote_ufrag = ufrag_of(p.b.pc->localDescription()->sdp);
+  p.a.pc->restartIce();
+  p.Pump();
+  EXPECT_TRUE(p.a.Saw(RTCEventType::kNegotiationNeeded));
+  ASSERT_TRUE(ch->send("before").ok());
+  p.Negotiate();
+  EXPECT_NE(ufrag_of(p.a.pc->localDescription()->sdp), old_ufrag);
+  // RFC 8445 §9: the answerer restarts too.
+  EXPECT_NE(ufrag_of(p.b.pc->localDescription()->sdp), old_remote_ufrag);
+  ASSERT_TRUE(ch->send("after").ok());
+  ASSERT_TRUE(p.RunUntil([&] { return p.b.messages.size() == 2; }, seconds(30)));
+  EXPECT_EQ(p.b.messages[0].first, "before");
+  EXPECT_EQ(p.b.messages[1].first, "after");
+  // Consent keeps working on the new credentials.
+  p.RunFor(seconds(40));
+  EXPECT_EQ(p.a.pc->connectionState(), RTCPeerConnectionState::kConnected);
+  EXPECT_EQ(p.b.pc->connectionState(), RTCPeerConnectionState::kConnected);
+  ASSERT_TRUE(remote->send("still").ok());
+  ASSERT_TRUE(p.RunUntil([&] { return p.a.messages.size() == 1; }));
+}
+
+TEST(PeerConnection, ChannelsAddedAfterConnectOpenWithoutRenegotiation) {
+  PcPair p(11);
+  p.Connect();
+  size_t negotiation_needed = 0;
+  for (const auto& e : p.a.events) negotiation_needed += e.type == RTCEventType::kNegotiationNeeded;
+  std::vector<std::shared_ptr<RTCDataChannel>> more;
+  for (int i = 0; i < 20; ++i) {
+    RTCDataChannelInit init;
+    init.ordered = i % 2 == 0;
+    if (i % 3 == 0) init.maxRetransmits = 0;
+    init.protocol = "p" + std::to_string(i);
+    more.push_back(*p.b.pc->createDataChannel("b" + std::to_string(i), init));
+  }
+  ASSERT_TRUE(p.RunUntil([&] { return p.a.remote_channels.size() == 20; }));
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(p.a.remote_channels[i]->label(), "b" + std::to_string(i));
+    EXPECT_EQ(p.a.remote_channels[i]->protocol(), "p" + std::to_string(i));
+    EXPECT_EQ(p.a.remote_channels[i]->ordered(), i % 2 == 0);
+    EXPECT_EQ(p.a.remote_channels[i]->id(), more[i]->id());
+    EXPECT_EQ(*more[i]->id() % 2, 0);  // B is the DTLS client: even ids
+  }
+  size_t after = 0;
+  for (const auto& e : p.a.events) after += e.type == RTCEventType::kNegotiationNeeded;
+  EXPECT_EQ(after, negotiation_needed);
+  EXPECT_FALSE(p.b.Saw(RTCEventType::kNegotiationNeeded));
+}
+
 }  // namespace
 }  // namespace refrtc::test
