@@ -23,7 +23,6 @@ fi
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/refrtc"
 INCLUDE_DIR="$CACHE/wasm-check-include"
-LOG_DIR="$CACHE/wasm-check-logs"
 
 # Third-party headers the engine uses, exposed one by one from the Debian -dev packages. /usr/include
 # itself is never on the include path: glibc's headers must not shadow emscripten's sysroot (musl).
@@ -43,7 +42,8 @@ for entry in "${THIRD_PARTY[@]}"; do
     echo "wasm check: $target missing (install $pkg: ./refrtc setup)" >&2
     exit 1
   fi
-  ln -sfn "$target" "$INCLUDE_DIR/$name"
+  # Touch the link only when it is wrong, so concurrent runs never see it missing.
+  [[ $(readlink "$INCLUDE_DIR/$name" || true) == "$target" ]] || ln -sfn "$target" "$INCLUDE_DIR/$name"
   wanted+=("$name")
 done
 # Drop anything else found in the staging dir so no stale header can be picked up.
@@ -54,8 +54,9 @@ for f in "$INCLUDE_DIR"/* "$INCLUDE_DIR"/.[!.]*; do
   ((keep)) || rm -rf -- "$f"
 done
 
-rm -rf "$LOG_DIR"
-mkdir -p "$LOG_DIR"
+# Per-run log dir (removed on success, kept on failure); logs of failed runs older than a day go.
+find "$CACHE" -maxdepth 1 -name 'wasm-check-logs.*' -type d -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
+LOG_DIR="$(mktemp -d "$CACHE/wasm-check-logs.XXXXXX")"
 
 # Same language level and warning set as the native build (CMakeLists.txt). Warnings do not fail the
 # check; errors do. -c (not -fsyntax-only) so clang's wasm32 code generation runs too.
@@ -65,10 +66,11 @@ export WASM_CHECK_LOG_DIR="$LOG_DIR"
 
 compile_one() {
   local src="$1" log
-  log="$WASM_CHECK_LOG_DIR/$(echo "$src" | tr '/' '_').log"
+  log="$WASM_CHECK_LOG_DIR/f_$(echo "$src" | tr '/' '_').log"
   # shellcheck disable=SC2086
-  if em++ $WASM_CHECK_FLAGS -c "$src" -o /dev/null >"$log" 2>&1; then
+  if [[ -f $src ]] && em++ $WASM_CHECK_FLAGS -c "$src" -o /dev/null >"$log" 2>&1; then
     rm -f "$log"
+    : >"$log.ok"
   else
     local first
     first="$(grep -m1 -E 'error:|Error:|fatal' "$log" || head -n1 "$log")"
@@ -85,16 +87,24 @@ if ((${#sources[@]} == 0)); then
   exit 1
 fi
 
-printf '%s\0' "${sources[@]}" | xargs -0 -n1 -P"${WASM_CHECK_JOBS:-2}" bash -c 'compile_one "$1"' _
+# shellcheck disable=SC2016  # "$1" is expanded by the inner bash
+printf '%s\0' "${sources[@]}" | xargs -0 -n1 -P"${WASM_CHECK_JOBS:-2}" bash -c 'compile_one "$1"' _ || true
 
-failed=0
-for marker in "$LOG_DIR"/*.failed; do
-  [[ -e $marker ]] || continue
-  failed=$((failed + 1))
-  if [[ ${WASM_CHECK_VERBOSE:-0} == 1 ]]; then cat "$(cat "$marker")"; fi
-done
+# Every file must have left exactly one verdict; anything else is a broken check, never a pass.
+shopt -s nullglob dotglob
+oks=("$LOG_DIR"/*.ok)
+fails=("$LOG_DIR"/*.failed)
+failed=${#fails[@]}
+if [[ ${WASM_CHECK_VERBOSE:-0} == 1 ]]; then
+  for marker in "${fails[@]}"; do cat "$(cat "$marker")"; done
+fi
+if ((${#oks[@]} + failed != ${#sources[@]})); then
+  echo "wasm check: internal error: ${#sources[@]} files, ${#oks[@]} passed + $failed failed (logs in $LOG_DIR)"
+  exit 1
+fi
 if ((failed)); then
   echo "wasm check: ${#sources[@]} files compiled with em++, $failed failed (full logs in $LOG_DIR)"
   exit 1
 fi
+rm -rf "$LOG_DIR"
 echo "wasm check: ${#sources[@]} files compiled with em++, 0 failed"

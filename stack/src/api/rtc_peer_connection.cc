@@ -43,8 +43,6 @@ absl::Status SdpError(absl::string_view message) {
   return OperationError(absl::StrCat("Failed to parse SessionDescription. ", message));
 }
 
-std::string DirectionOf(const sdp::MediaSection&) { return "sendrecv"; }
-
 ice::Role ToIceRole(bool controlling) {
   return controlling ? ice::Role::kControlling : ice::Role::kControlled;
 }
