@@ -2,9 +2,12 @@
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <usrsctp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -13,6 +16,64 @@
 
 #include "absl/strings/str_cat.h"
 #include "util/dom_exception.h"
+
+// ---------------------------------------------------------------------------------------------
+// usrsctp's wall clock.
+//
+// In nothreads mode usrsctp's timer wheel only moves through usrsctp_handle_timers(elapsed), which
+// we drive from the host's `now` (AdvanceClock below). But usrsctp ALSO timestamps things with
+// gettimeofday() (SCTP_GETTIME_TIMEVAL) and compares those stamps with its RTO/timer intervals:
+//  * sctp_heartbeat_timer() only sends a HEARTBEAT when heart_beat_delay (30 s) of gettimeofday time
+//    has passed since the last packet to the path;
+//  * sctp_mark_all_for_resend() (T3-rtx expiry) only retransmits chunks whose send stamp is older
+//    than gettimeofday() - (SRTT + 4 RTTVAR);
+//  * RTT samples (RFC 4960 §6.3.1), cookie lifetime, PR-SCTP TTL (RFC 3758) use it too.
+// When the host's clock is not the system clock (a virtual-time test runs minutes of protocol time
+// in milliseconds), the two clocks disagree: T3 expiries mark nothing, so each expiry only raises
+// the path error count until the only path is marked INACTIVE (RFC 4960 §8.2, Path.Max.Retrans);
+// data to an inactive path waits for a HEARTBEAT-ACK, and the HEARTBEAT is never sent because 30 s
+// of *real* time never pass — the association stalls forever with its send buffer full.
+//
+// Fix: usrsctp gets the same clock as its timers. While a Transport is inside a usrsctp call (on
+// this thread), gettimeofday() — the only clock usrsctp reads — returns a monotonic "usrsctp time"
+// that advances by exactly the milliseconds fed to usrsctp_handle_timers(). Every other caller of
+// gettimeofday() in the process gets the real time. (Interposition: the definition below takes
+// precedence over libc's for the shared libusrsctp. Static WASM builds skip it: there the host
+// clock is the real clock anyway.)
+namespace refrtc::sctp {
+namespace {
+// Origin far from 0: usrsctp treats tv_sec == 0 as "never" and subtracts RTOs from now.
+constexpr int64_t kUsrsctpClockOriginUs = int64_t{1000000} * 1000000;
+std::atomic<int64_t> g_usrsctp_clock_us{kUsrsctpClockOriginUs};
+thread_local int g_inside_usrsctp = 0;
+
+// Marks "this thread is inside usrsctp on behalf of a Transport" (nests).
+class UsrsctpCall {
+ public:
+  UsrsctpCall() { ++g_inside_usrsctp; }
+  ~UsrsctpCall() { --g_inside_usrsctp; }
+  UsrsctpCall(const UsrsctpCall&) = delete;
+  UsrsctpCall& operator=(const UsrsctpCall&) = delete;
+};
+}  // namespace
+}  // namespace refrtc::sctp
+
+#if defined(__linux__) && !defined(__EMSCRIPTEN__) && !defined(__USE_TIME_BITS64)
+extern "C" int gettimeofday(struct timeval* __restrict tv, void* __restrict tz) __THROW {
+  if (tz != nullptr) std::memset(tz, 0, sizeof(struct timezone));  // obsolete; glibc zeroes it
+  if (refrtc::sctp::g_inside_usrsctp > 0) {
+    const int64_t us = refrtc::sctp::g_usrsctp_clock_us.load(std::memory_order_relaxed);
+    tv->tv_sec = static_cast<time_t>(us / 1000000);
+    tv->tv_usec = static_cast<suseconds_t>(us % 1000000);
+    return 0;
+  }
+  struct timespec ts;
+  if (clock_gettime(CLOCK_REALTIME, &ts) != 0) return -1;
+  tv->tv_sec = ts.tv_sec;
+  tv->tv_usec = static_cast<suseconds_t>(ts.tv_nsec / 1000);
+  return 0;
+}
+#endif
 
 namespace refrtc::sctp {
 namespace {
@@ -85,6 +146,7 @@ void Transport::Upcall(struct socket*, void* arg, int) {
 
 Transport::Transport(bool is_dtls_client, uint16_t local_port, uint16_t remote_port)
     : is_dtls_client_(is_dtls_client), local_port_(local_port), remote_port_(remote_port) {
+  UsrsctpCall in_usrsctp;
   static std::once_flag init_once;
   std::call_once(init_once, [] {
     // Port 0: no UDP encapsulation; AF_CONN only. Never finished (process-global).
@@ -107,6 +169,7 @@ Transport::Transport(bool is_dtls_client, uint16_t local_port, uint16_t remote_p
 }
 
 Transport::~Transport() {
+  UsrsctpCall in_usrsctp;
   if (sock_) {
     usrsctp_set_upcall(sock_, nullptr, nullptr);
     // Abortive close: the association is freed now instead of lingering in the global stack.
@@ -182,14 +245,20 @@ void Transport::AdvanceClock(Instant now) {
       ms = std::min<int64_t>(ms, 3600 * 1000);
       elapsed = static_cast<uint32_t>(ms);
       *g.last_tick += milliseconds(ms);  // keep the sub-millisecond remainder for later
+      // usrsctp's gettimeofday() moves with its timer wheel (see the top of this file).
+      g_usrsctp_clock_us.fetch_add(ms * 1000, std::memory_order_relaxed);
     } else if (*g.last_tick - now > seconds(1)) {
       g.last_tick = now;  // a different (restarted) clock: re-base, never run timers backwards
     }
   }
-  if (elapsed > 0) usrsctp_handle_timers(elapsed);
+  if (elapsed > 0) {
+    UsrsctpCall in_usrsctp;
+    usrsctp_handle_timers(elapsed);
+  }
 }
 
 absl::Status Transport::Start(Instant now) {
+  UsrsctpCall in_usrsctp;
   AdvanceClock(now);
   if (!sock_) return absl::InternalError("usrsctp socket could not be created");
   if (state_ != State::kNew) return absl::FailedPreconditionError("SCTP already started");
@@ -211,6 +280,7 @@ absl::Status Transport::Start(Instant now) {
 }
 
 void Transport::HandlePacket(ByteView packet, Instant now) {
+  UsrsctpCall in_usrsctp;
   AdvanceClock(now);
   if (!sock_ || state_ == State::kNew || state_ == State::kClosed) return;
   if (packet.empty()) return;
@@ -226,12 +296,14 @@ std::optional<Bytes> Transport::PollOutgoing() {
 }
 
 void Transport::HandleTimeout(Instant now) {
+  UsrsctpCall in_usrsctp;
   AdvanceClock(now);
   if (sock_ && state_ != State::kNew) Pump();
   upcall_pending_ = false;
 }
 
 bool Transport::HasUnackedData() const {
+  UsrsctpCall in_usrsctp;
   if (!sock_) return false;
   sctp_status st{};
   socklen_t len = sizeof(st);
@@ -263,6 +335,7 @@ std::optional<Event> Transport::PollEvent() {
 
 void Transport::Pump() {
   if (in_pump_ || !sock_) return;
+  UsrsctpCall in_usrsctp;
   in_pump_ = true;
   ReadAll();
   FlushSendQueue();
@@ -767,6 +840,7 @@ void Transport::CloseChannel(StreamId id, Instant now) {
 }
 
 void Transport::Flush(Instant now) {
+  UsrsctpCall in_usrsctp;
   AdvanceClock(now);
   if (sock_ && state_ != State::kNew) Pump();
 }
@@ -777,6 +851,7 @@ ChannelState Transport::channel_state(StreamId id) const {
 }
 
 void Transport::Close(Instant now) {
+  UsrsctpCall in_usrsctp;
   AdvanceClock(now);
   if (!sock_ || state_ == State::kClosed) return;
   if (state_ == State::kUp) {

@@ -12,8 +12,11 @@
 //    HandlePacket / API call advances it by (now - last tick) when positive. Hosts that use
 //    virtual time MUST feed all Transports of the process from one shared monotonic clock
 //    (a clock that jumps backwards only re-bases the tick, it never runs timers backwards).
-//    usrsctp still reads the system clock for RTT samples; with virtual time those samples are
-//    ~0 so the RTO sits at its minimum (see kRtoMinMs), which is harmless for correctness.
+//    usrsctp also reads gettimeofday() (RTT samples, T3-rtx "sent long enough ago" marking,
+//    heartbeat gating, cookie lifetime, PR-SCTP TTL); while inside a usrsctp call made by a
+//    Transport, that clock is replaced by one advancing exactly with the milliseconds fed to the
+//    timer wheel, so virtual-time hosts get consistent behaviour (see sctp_transport.cc; without
+//    it an outage that marks the only path INACTIVE never recovers under virtual time).
 //  * All Transports of one process must be driven from one thread (usrsctp callbacks append to
 //    the owning Transport's queues synchronously, from whichever Transport's call ran them).
 #pragma once

@@ -89,14 +89,6 @@ TEST(PeerConnection, TenThousandMessagesSurviveLossReorderAndDuplication) {
   bool done = p.RunUntil(
       [&] {
         send_some();
-        static Instant last_print{};
-        if (getenv("DBG") && p.net.now() - last_print > seconds(20)) {
-          last_print = p.net.now();
-          auto st = p.net.stats();
-          fprintf(stderr, "t=%lds recv=%zu sent=%d buf=%lu delivered=%lu lost=%lu\n",
-                  (long)std::chrono::duration_cast<seconds>(p.net.now().time_since_epoch()).count(), received, next,
-                  (unsigned long)ch->bufferedAmount(), (unsigned long)st.delivered, (unsigned long)st.lost);
-        }
         return received == kCount;
       },
       seconds(600));

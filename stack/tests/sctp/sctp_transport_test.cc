@@ -9,6 +9,9 @@
 #include <random>
 #include <cstring>
 #include <set>
+#include <cstdlib>
+#include <sys/time.h>
+#include <time.h>
 
 #include "util/codec.h"
 #include "util/dom_exception.h"
@@ -364,6 +367,58 @@ TEST(SctpTransport, ThousandMessagesAtFivePercentLoss) {
   Bytes got;
   for (const auto& m : p.b.Get<EventMessage>()) got.insert(got.end(), m.data.begin(), m.data.end());
   EXPECT_EQ(Sha256Hex(got), Sha256Hex(all));
+}
+
+// Regression (10k-message PeerConnection stall): an outage long enough for usrsctp to mark the
+// only path INACTIVE (RFC 4960 §8.2: more than Path.Max.Retrans = 5 T3-rtx expiries). The data
+// outstanding during the outage still gets through by T3 retransmission, but acks of retransmitted
+// chunks do not clear the path's error count (Karn), so NEW data waits until a HEARTBEAT-ACK marks
+// the path active again. usrsctp sends that HEARTBEAT only once heart_beat_delay (30 s) has passed
+// on the clock it reads with gettimeofday(); virtual time runs far ahead of the real clock here, so
+// unless usrsctp reads the clock its timers run on, no HEARTBEAT ever leaves and the new data
+// never arrives.
+TEST(SctpTransport, RecoversAfterOutageMarksThePathInactive) {
+  Pair p(0.0, 3);
+  ASSERT_TRUE(p.Connect());
+  ChannelInit init;
+  init.negotiated = true;
+  auto id = p.a.t->OpenChannel(init, uint16_t{2}, Now());
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(p.b.t->OpenChannel(init, uint16_t{2}, Now()).ok());
+  ASSERT_TRUE(p.a.t->Send(*id, Pattern(100, 1), true, Now()).ok());
+  ASSERT_TRUE(p.RunUntil([&] { return p.b.Count<EventMessage>() == 1; }));
+  // 40 s of total loss: T3-rtx backs off 0.4, 0.8, ... 10 s: more than 5 expiries (path INACTIVE),
+  // fewer than Association.Max.Retrans = 10 (the association survives).
+  p.loss_ = 1.0;
+  ASSERT_TRUE(p.a.t->Send(*id, Pattern(3000, 2), true, Now()).ok());
+  p.RunFor(seconds(40));
+  EXPECT_EQ(p.b.Count<EventMessage>(), 1u);
+  p.loss_ = 0.0;
+  ASSERT_TRUE(p.RunUntil([&] { return p.b.Count<EventMessage>() == 2; }, seconds(30)));
+  EXPECT_EQ(p.b.Get<EventMessage>()[1].data, Pattern(3000, 2));
+  // New data: needs the path back (HEARTBEAT after at most heart_beat_delay + RTO ≈ 30-40 s).
+  ASSERT_TRUE(p.a.t->Send(*id, Pattern(500, 3), true, Now()).ok());
+  ASSERT_TRUE(p.RunUntil([&] { return p.b.Count<EventMessage>() == 3; }, seconds(60)))
+      << "path never recovered after the outage";
+  EXPECT_EQ(p.b.Get<EventMessage>()[2].data, Pattern(500, 3));
+  EXPECT_EQ(p.a.Count<EventAssociationDown>(), 0u);
+  // Once the path is active again, new data flows without delay.
+  ASSERT_TRUE(p.a.t->Send(*id, Pattern(700, 4), true, Now()).ok());
+  EXPECT_TRUE(p.RunUntil([&] { return p.b.Count<EventMessage>() == 4; }, seconds(1)));
+}
+
+// The clock substitution is scoped to usrsctp calls: everybody else still reads the real clock.
+TEST(SctpTransport, GettimeofdayOutsideUsrsctpIsTheSystemClock) {
+  Pair p;
+  ASSERT_TRUE(p.Connect());
+  p.RunFor(seconds(3600));  // usrsctp's clock is now far from the system clock
+  struct timeval tv;
+  ASSERT_EQ(gettimeofday(&tv, nullptr), 0);
+  struct timespec ts;
+  ASSERT_EQ(clock_gettime(CLOCK_REALTIME, &ts), 0);
+  const int64_t a = int64_t{tv.tv_sec} * 1000000 + tv.tv_usec;
+  const int64_t b = int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
+  EXPECT_LT(std::llabs(b - a), 5 * 1000000);
 }
 
 TEST(SctpTransport, CloseFromOneSideClosesBoth) {
