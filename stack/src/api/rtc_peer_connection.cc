@@ -15,6 +15,7 @@
 #include "engine/transport_stack.h"
 #include "ice/candidate.h"
 #include "sdp/sdp.h"
+#include "sdp/sdp_validate.h"
 #include "util/dom_exception.h"
 
 namespace refrtc {
@@ -449,6 +450,11 @@ absl::Status RTCPeerConnection::ApplyRemote(RTCSdpType type, const std::string& 
   }
   auto parsed = sdp::SessionDescription::Parse(sdp);
   if (!parsed.ok()) return SdpError(parsed.status().message());
+  // RFC 8839/8122/8842 attribute rules (ufrag/pwd, fingerprint, setup, mids).
+  auto valid = sdp::ValidateDescription(*parsed, type == RTCSdpType::kOffer     ? sdp::SdpType::kOffer
+                                                 : type == RTCSdpType::kAnswer ? sdp::SdpType::kAnswer
+                                                                               : sdp::SdpType::kPrAnswer);
+  if (!valid.ok()) return SdpError(valid.message());
   if (type != RTCSdpType::kOffer) {
     // RFC 8829 §5.10: an answer has exactly the offer's m-sections, in order.
     if (parsed->media.size() != sections_.size())

@@ -223,10 +223,19 @@ std::optional<std::string> MediaSection::mid() const { return GetAttribute("mid"
 std::optional<std::string> MediaSection::ice_ufrag() const { return GetAttribute("ice-ufrag"); }
 std::optional<std::string> MediaSection::ice_pwd() const { return GetAttribute("ice-pwd"); }
 
+// ice-options = "ice-options:" ice-option-tag *(SP ice-option-tag) (RFC 8839 §5.6).
+// libdatachannel writes "ice2,trickle"; ',' is not an ice-char, so splitting on it as well is
+// safe and keeps "trickle" visible.
+std::vector<std::string> SplitIceOptions(absl::string_view v) {
+  std::vector<std::string> out;
+  for (auto tok : absl::StrSplit(v, absl::ByAnyChar(" ,"), absl::SkipEmpty())) out.emplace_back(tok);
+  return out;
+}
+
 std::vector<std::string> MediaSection::ice_options() const {
   std::vector<std::string> out;
   for (const auto& v : GetAttributes("ice-options")) {
-    for (auto tok : Tokens(v)) out.emplace_back(tok);
+    for (auto& tok : SplitIceOptions(v)) out.push_back(std::move(tok));
   }
   return out;
 }
@@ -568,7 +577,7 @@ std::vector<std::string> EffectiveIceOptions(const SessionDescription& session,
   if (media.HasAttribute("ice-options")) return media.ice_options();
   std::vector<std::string> out;
   for (const auto& v : session.GetAttributes("ice-options")) {
-    for (auto tok : Tokens(v)) out.emplace_back(tok);
+    for (auto& tok : SplitIceOptions(v)) out.push_back(std::move(tok));
   }
   return out;
 }

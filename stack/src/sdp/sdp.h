@@ -82,7 +82,7 @@ struct MediaSection {
   std::optional<std::string> mid() const;        // a=mid (RFC 8843 §14? / RFC 5888 §4)
   std::optional<std::string> ice_ufrag() const;  // media-level only; see EffectiveAttribute
   std::optional<std::string> ice_pwd() const;
-  std::vector<std::string> ice_options() const;  // a=ice-options tokens (RFC 8839 §5.6)
+  std::vector<std::string> ice_options() const;  // a=ice-options tokens, see SplitIceOptions
   std::vector<Fingerprint> fingerprints() const; // media-level a=fingerprint lines
   std::optional<std::string> setup() const;      // "actpass"/"active"/"passive"/"holdconn"
   // a=sctp-port (RFC 8841 §5.2); for the legacy draft-ietf-mmusic-sctp-sdp-05 form
@@ -168,5 +168,8 @@ std::string EffectiveConnection(const SessionDescription& session, const MediaSe
 
 // Parses "<algorithm> <value>" of a fingerprint attribute; nullopt if malformed.
 std::optional<Fingerprint> ParseFingerprint(absl::string_view attr_value);
+// Tokens of an a=ice-options value, split on spaces (RFC 8839 §5.6) and also on commas
+// (libdatachannel writes "ice2,trickle").
+std::vector<std::string> SplitIceOptions(absl::string_view value);
 
 }  // namespace refrtc::sdp
