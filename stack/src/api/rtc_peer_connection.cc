@@ -27,6 +27,7 @@ namespace {
 constexpr uint16_t kSctpPort = 5000;
 // What we can receive: usrsctp reassembles up to this (RFC 8841 a=max-message-size).
 constexpr uint64_t kLocalMaxMessageSize = 262144;
+constexpr size_t kMaxRemoteCandidates = 1000;
 
 bool IsDataProtocol(const std::string& p) {
   return p == "UDP/DTLS/SCTP" || p == "DTLS/SCTP" || p == "TCP/DTLS/SCTP";
@@ -209,10 +210,6 @@ absl::StatusOr<std::string> RTCPeerConnection::BuildAnswer() {
   if (!pending_remote_) return InvalidStateError("no remote offer");
   auto remote = sdp::SessionDescription::Parse(pending_remote_->sdp);
   if (!remote.ok()) return OperationError(remote.status().message());
-  bool ice_restart = !remote_ufrag_.empty() && current_remote_ &&
-                     sdp::EffectiveAttribute(*remote, remote->media.empty() ? sdp::MediaSection{} : remote->media[0], "ice-ufrag")
-                             .value_or("") != remote_ufrag_;
-  (void)ice_restart;
   sdp::SessionDescription d;
   d.session_id = session_id_;
   d.session_version = session_version_++;
@@ -703,6 +700,9 @@ absl::Status RTCPeerConnection::addIceCandidate(const std::optional<RTCIceCandid
   auto c = ice::Candidate::Parse(candidate->candidate);
   if (!c.ok()) return OperationError(absl::StrCat("Error processing ICE candidate: ", c.status().message()));
   if (section && section->port == 0) return absl::OkStatus();  // rejected section: ignored
+  // Kept to re-apply after an ICE restart; bounded like the agent's own candidate list.
+  if (remote_candidates_.size() >= kMaxRemoteCandidates)
+    return OperationError("Too many remote candidates");
   remote_candidates_.push_back(c->ToString());
   auto st = stack_->ice().AddRemoteCandidate(*c, now_);
   if (!st.ok()) return OperationError(st.message());
