@@ -357,7 +357,9 @@ void EventLoop::Iterate(Duration max_wait, bool has_cap) {
   int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
   if (n < 0) n = 0;  // EINTR
   for (int i = 0; i < n; ++i) {
-    auto it = sources_.find(events[i].data.u64);
+    // epoll_event is packed on x86-64: copy the id out instead of binding a reference to it.
+    const uint64_t source_id = events[i].data.u64;
+    auto it = sources_.find(source_id);
     if (it == sources_.end()) continue;  // removed by an earlier callback in this batch
     Source& src = it->second;
     switch (src.kind) {
