@@ -1,6 +1,6 @@
 // refrtc_harness: runs conformance scenarios over every ordered pair of drivers.
 //
-//   refrtc_harness [--suite NAME|all|a,b|file.json] [--peers native,wrtc] [--pairs a:b,...]
+//   refrtc_harness [--suite NAME|all|a,b|file.json] [--scenario NAME,...] [--peers native,wrtc] [--pairs a:b,...]
 //                  [--report-dir DIR] [--html] [--missing skip|fail] [--conformance-dir DIR]
 //                  [--repo-root DIR] [--list] [-v|-vv]
 #include <dirent.h>
@@ -31,10 +31,14 @@ using namespace refrtc::harness;
 
 int Usage(const std::string& error) {
   if (!error.empty()) std::cerr << "refrtc_harness: " << error << "\n";
-  std::cerr << "usage: refrtc_harness [--suite NAME|all|a,b|file.json] [--peers native,wrtc] [--pairs a:b,...]\n"
+  std::cerr << "usage: refrtc_harness [--suite NAME|all|a,b|file.json] [--scenario NAME[*],...] [--peers native,wrtc]\n"
+               "                      [--pairs a:b,...]\n"
                "                      [--report-dir DIR] [--html] [--missing skip|fail] [--conformance-dir DIR]\n"
                "                      [--repo-root DIR] [--list] [-v|-vv]\n"
-               "Runs every scenario on every ordered pair (A offers, B answers) of --peers, or on --pairs.\n";
+               "Runs every scenario on every ordered pair (A offers, B answers) of --peers, or on --pairs.\n"
+               "A suite is conformance/NAME.json or every file of conformance/NAME/; --scenario keeps only the\n"
+               "scenarios of those names (a trailing * matches a prefix). Reports: DIR/report.json, DIR/junit.xml,\n"
+               "DIR/report.html (--html), DIR/logs/.\n";
   return 2;
 }
 
@@ -47,17 +51,47 @@ std::string SelfDir() {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-std::vector<std::string> ListSuites(const std::string& dir) {
-  std::vector<std::string> names;
+bool IsDir(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// JSON files directly in `dir` (full paths, sorted), and its subdirectories (names, sorted).
+void ListDir(const std::string& dir, std::vector<std::string>* files, std::vector<std::string>* subdirs) {
   if (DIR* d = opendir(dir.c_str())) {
     while (dirent* e = readdir(d)) {
       std::string n = e->d_name;
-      if (n.size() > 5 && absl::EndsWith(n, ".json")) names.push_back(n.substr(0, n.size() - 5));
+      if (n.empty() || n[0] == '.') continue;
+      if (n.size() > 5 && absl::EndsWith(n, ".json")) {
+        if (files) files->push_back(dir + "/" + n);
+      } else if (subdirs && n != "fixtures" && IsDir(dir + "/" + n)) {
+        subdirs->push_back(n);
+      }
     }
     closedir(d);
   }
-  std::sort(names.begin(), names.end());
-  return names;
+  if (files) std::sort(files->begin(), files->end());
+  if (subdirs) std::sort(subdirs->begin(), subdirs->end());
+}
+
+// A suite name → its scenario files: conformance/NAME.json, or every file in conformance/NAME/.
+std::vector<std::string> SuiteFiles(const std::string& dir, absl::string_view suite) {
+  if (absl::EndsWith(suite, ".json")) return {std::string(suite)};
+  std::string file = absl::StrCat(dir, "/", suite, ".json");
+  std::string sub = absl::StrCat(dir, "/", suite);
+  std::vector<std::string> files;
+  if (IsDir(sub)) ListDir(sub, &files, nullptr);
+  else files.push_back(file);
+  return files;
+}
+
+// --scenario patterns: exact names, or a prefix ending in '*'.
+bool NameMatches(const std::string& name, const std::vector<std::string>& patterns) {
+  if (patterns.empty()) return true;
+  for (const std::string& p : patterns) {
+    if (!p.empty() && p.back() == '*' ? absl::StartsWith(name, p.substr(0, p.size() - 1)) : name == p) return true;
+  }
+  return false;
 }
 
 void MakeDirs(const std::string& path) {
@@ -78,7 +112,7 @@ std::string Now() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string suite = "all", peers_arg = "native,wrtc", pairs_arg, missing_mode = "fail";
+  std::string suite = "all", peers_arg = "native,wrtc", pairs_arg, missing_mode = "fail", scenario_arg;
   std::string repo_root = REFRTC_SOURCE_DIR, conformance_dir, report_dir;
   if (const char* env = std::getenv("REFRTC_ROOT"); env && *env) repo_root = env;
   bool html = false, list = false;
@@ -91,6 +125,7 @@ int main(int argc, char** argv) {
       return true;
     };
     if (a == "--suite" || a == "--suites") { if (!value(&suite)) return Usage("--suite needs a value"); }
+    else if (a == "--scenario" || a == "--scenarios") { if (!value(&scenario_arg)) return Usage("--scenario needs a value"); }
     else if (a == "--peers") { if (!value(&peers_arg)) return Usage("--peers needs a value"); }
     else if (a == "--pairs") { if (!value(&pairs_arg)) return Usage("--pairs needs a value"); }
     else if (a == "--report-dir") { if (!value(&report_dir)) return Usage("--report-dir needs a value"); }
@@ -112,13 +147,16 @@ int main(int argc, char** argv) {
   // Scenarios.
   std::vector<std::string> files;
   if (suite == "all") {
-    for (const std::string& n : ListSuites(conformance_dir)) files.push_back(conformance_dir + "/" + n + ".json");
+    std::vector<std::string> subdirs;
+    ListDir(conformance_dir, &files, &subdirs);
+    for (const std::string& d : subdirs) ListDir(conformance_dir + "/" + d, &files, nullptr);
   } else {
     for (absl::string_view s : absl::StrSplit(suite, ',', absl::SkipEmpty())) {
-      files.push_back(absl::EndsWith(s, ".json") ? std::string(s) : absl::StrCat(conformance_dir, "/", s, ".json"));
+      for (std::string& f : SuiteFiles(conformance_dir, s)) files.push_back(std::move(f));
     }
   }
   if (files.empty()) return Usage("no scenarios found in " + conformance_dir);
+  std::vector<std::string> patterns = absl::StrSplit(scenario_arg, ',', absl::SkipEmpty());
   std::vector<Scenario> scenarios;
   for (const std::string& f : files) {
     auto sc = LoadScenarioFile(f);
@@ -126,8 +164,15 @@ int main(int argc, char** argv) {
       std::cerr << "refrtc_harness: " << sc.status().message() << "\n";
       return 2;
     }
-    scenarios.push_back(std::move(*sc));
+    if (NameMatches(sc->name, patterns)) scenarios.push_back(std::move(*sc));
   }
+  // Logs and report cells are keyed by scenario name, so names are unique across suites.
+  for (size_t i = 0; i < scenarios.size(); ++i) {
+    for (size_t j = i + 1; j < scenarios.size(); ++j) {
+      if (scenarios[i].name == scenarios[j].name) return Usage("scenario name \"" + scenarios[i].name + "\" used twice");
+    }
+  }
+  if (scenarios.empty()) return Usage(absl::StrCat("no scenario named ", scenario_arg, " in suite ", suite));
 
   // Pairs: every ordered pair of --peers, or exactly --pairs.
   std::vector<std::pair<std::string, std::string>> pairs;
@@ -144,7 +189,9 @@ int main(int argc, char** argv) {
   }
 
   if (list) {
-    for (const Scenario& sc : scenarios) std::cout << sc.name << "\t" << sc.steps.size() << " steps\t" << sc.description << "\n";
+    for (const Scenario& sc : scenarios) {
+      std::cout << sc.suite << "\t" << sc.name << "\t" << sc.steps.size() << " steps\t" << sc.description << "\n";
+    }
     return 0;
   }
 
@@ -168,7 +215,7 @@ int main(int argc, char** argv) {
       } else {
         cell = RunCell(sc, da, db, opts);
       }
-      std::cerr << "[" << n << "/" << total << "] " << sc.name << " " << a << "→" << b << ": " << cell.status;
+      std::cerr << "[" << n << "/" << total << "] " << (sc.suite != sc.name ? sc.suite + "/" : "") << sc.name << " " << a << "→" << b << ": " << cell.status;
       if (cell.status != "skip") std::cerr << " (" << static_cast<int64_t>(cell.duration_ms) << " ms)";
       if (!cell.reason.empty() && cell.status != "pass") std::cerr << "\n    " << cell.reason;
       std::cerr << std::endl;
@@ -181,6 +228,9 @@ int main(int argc, char** argv) {
   std::string json_path = report_dir + "/report.json";
   if (!WriteJsonReport(json_path, cells, meta)) std::cerr << "refrtc_harness: cannot write " << json_path << "\n";
   else std::cout << "report: " << json_path << "\n";
+  std::string junit_path = report_dir + "/junit.xml";
+  if (!WriteJUnitReport(junit_path, cells)) std::cerr << "refrtc_harness: cannot write " << junit_path << "\n";
+  else std::cout << "junit: " << junit_path << "\n";
   if (html) {
     std::string html_path = report_dir + "/report.html";
     if (!WriteHtmlReport(html_path, cells, meta)) std::cerr << "refrtc_harness: cannot write " << html_path << "\n";

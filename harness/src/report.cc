@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -107,6 +108,81 @@ bool WriteJsonReport(const std::string& path, const std::vector<CellResult>& cel
   std::ofstream f(path, std::ios::trunc);
   if (!f) return false;
   f << report.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  return static_cast<bool>(f);
+}
+
+namespace {
+
+// XML 1.0 text/attribute escaping; control characters other than tab/newline cannot appear at all.
+std::string Xml(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        if (c < 0x20 && ch != '\n' && ch != '\t') out += ' ';
+        else out.push_back(ch);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string JUnitXml(const std::vector<CellResult>& cells) {
+  std::vector<std::string> suites;
+  for (const CellResult& c : cells) {
+    std::string suite = c.suite.empty() ? c.scenario : c.suite;
+    if (std::find(suites.begin(), suites.end(), suite) == suites.end()) suites.push_back(suite);
+  }
+  Summary all = Summarize(cells);
+  double total_ms = 0;
+  for (const CellResult& c : cells) total_ms += c.duration_ms;
+  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  absl::StrAppend(&x, "<testsuites name=\"refrtc conformance\" tests=\"", cells.size(), "\" failures=\"", all.failed,
+                  "\" skipped=\"", all.skipped + all.xfailed, "\" time=\"", absl::StrFormat("%.3f", total_ms / 1000), "\">\n");
+  for (const std::string& suite : suites) {
+    std::vector<const CellResult*> in;
+    for (const CellResult& c : cells) if ((c.suite.empty() ? c.scenario : c.suite) == suite) in.push_back(&c);
+    int failures = 0, skipped = 0;
+    double ms = 0;
+    for (const CellResult* c : in) {
+      failures += c->status == "fail";
+      skipped += c->status == "skip" || c->status == "xfail";
+      ms += c->duration_ms;
+    }
+    absl::StrAppend(&x, "  <testsuite name=\"", Xml(suite), "\" tests=\"", in.size(), "\" failures=\"", failures,
+                    "\" errors=\"0\" skipped=\"", skipped, "\" time=\"", absl::StrFormat("%.3f", ms / 1000), "\">\n");
+    for (const CellResult* c : in) {
+      absl::StrAppend(&x, "    <testcase classname=\"conformance.", Xml(suite), "\" name=\"", Xml(c->scenario), " [", Xml(Pair(*c)),
+                      "]\" time=\"", absl::StrFormat("%.3f", c->duration_ms / 1000), "\">");
+      if (c->status == "fail") {
+        absl::StrAppend(&x, "\n      <failure message=\"", Xml(FirstLine(c->reason, 300)), "\">", Xml(c->reason),
+                        c->log_path.empty() ? "" : "\nlog: " + Xml(c->log_path), "</failure>");
+      } else if (c->status == "skip" || c->status == "xfail") {
+        absl::StrAppend(&x, "\n      <skipped message=\"", Xml(FirstLine(c->status + ": " + c->reason, 300)), "\"/>");
+      }
+      std::string out;
+      if (c->status == "xpass") out = c->reason;
+      for (const std::string& n : c->notes) absl::StrAppend(&out, out.empty() ? "" : "\n", n);
+      if (!out.empty()) absl::StrAppend(&x, "\n      <system-out>", Xml(out), "</system-out>");
+      absl::StrAppend(&x, c->status == "pass" && out.empty() ? "" : "\n    ", "</testcase>\n");
+    }
+    x += "  </testsuite>\n";
+  }
+  x += "</testsuites>\n";
+  return x;
+}
+
+bool WriteJUnitReport(const std::string& path, const std::vector<CellResult>& cells) {
+  std::ofstream f(path, std::ios::trunc);
+  if (!f) return false;
+  f << JUnitXml(cells);
   return static_cast<bool>(f);
 }
 

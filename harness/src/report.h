@@ -18,6 +18,10 @@ nlohmann::json CellToJson(const CellResult& cell);
 void PrintTable(std::ostream& out, const std::vector<CellResult>& cells);
 // Writes `path` (JSON report). Returns false if it cannot be written.
 bool WriteJsonReport(const std::string& path, const std::vector<CellResult>& cells, const nlohmann::json& meta);
+// JUnit XML: one <testsuite> per suite, one <testcase> per cell ("scenario [A→B]"); xfail and skip are
+// <skipped>, fail is <failure> with the reason and the log path.
+bool WriteJUnitReport(const std::string& path, const std::vector<CellResult>& cells);
+std::string JUnitXml(const std::vector<CellResult>& cells);
 bool WriteHtmlReport(const std::string& path, const std::vector<CellResult>& cells, const nlohmann::json& meta);
 
 }  // namespace refrtc::harness

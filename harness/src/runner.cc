@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "driver_process.h"
 #include "util/codec.h"
 
@@ -124,6 +126,7 @@ class Cell {
     specs_[0] = &a;
     specs_[1] = &b;
     result_.scenario = sc.name;
+    result_.suite = sc.suite.empty() ? sc.name : sc.suite;
     result_.a = a.name;
     result_.b = b.name;
   }
@@ -173,14 +176,38 @@ class Cell {
   }
 
  private:
+  struct Queued {
+    uint64_t seq;  // arrival order across both sides
+    json ev;
+  };
+  // A runner-driven message stream (stream step): one `send` every interval, checked at stop.
+  struct Stream {
+    int from = 0;
+    std::string send_handle, recv_handle;
+    int64_t interval_ms = 20, size = 64;
+    int64_t sent = 0;
+    Clock::time_point next_due;
+  };
+
   struct Side {
     std::unique_ptr<DriverProcess> proc;
     std::string pc;
     int64_t next_id = 1;
     std::map<int64_t, json> replies;
     std::map<int64_t, std::string> background;  // id → what it was (addIceCandidate …)
-    std::deque<json> events;
+    std::deque<Queued> events;
     bool remote_set = false;
+    // Manual signalling (signal steps): while `hold`, this side's icecandidate events wait in
+    // `outbox` instead of being forwarded; `local_description` is what its last setLocalDescription
+    // returned.
+    bool hold = false;
+    std::vector<json> outbox;
+    // FIFO signalling: candidates gathered after a setLocalDescription wait until that description
+    // has reached the other side (as on any ordered signalling channel).
+    bool description_in_flight = false;
+    bool srd_rollback = false;  // the last setRemoteDescription sent was a rollback
+    std::vector<json> after_description;
+    json local_description;
     std::vector<json> pending_candidates;  // from the other side, waiting for our remote description
     bool dead = false;
     std::string death;
@@ -345,9 +372,12 @@ class Cell {
       if (p->stderr_fd() >= 0) { fds[n] = {p->stderr_fd(), POLLIN, 0}; owner[n] = s; kind[n++] = 1; }
       if (p->WantsWrite()) { fds[n] = {p->stdin_fd(), POLLOUT, 0}; owner[n] = s; kind[n++] = 2; }
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    Clock::time_point wake = deadline;
+    for (const auto& [name, st] : streams_) wake = std::min(wake, st.next_due);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now()).count();
     int timeout = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(left + 1, 60000)));
     int r = poll(fds, static_cast<nfds_t>(n), timeout);
+    RunStreams();
     if (r <= 0) return;
     for (int i = 0; i < n; ++i) {
       if (!fds[i].revents) continue;
@@ -364,6 +394,27 @@ class Cell {
         MarkDead(s, "stopped reading its stdin");
       }
     }
+  }
+
+  // Sends the next message of every stream that is due (stream step).
+  void RunStreams() {
+    auto now = Clock::now();
+    for (auto& [name, st] : streams_) {
+      while (st.next_due <= now) {
+        std::string payload = StreamPayload(name, st.sent, st.size);
+        int64_t id = Send(st.from, "send", json{{"channel", st.send_handle}, {"data", payload}});
+        sides_[st.from].background[id] = absl::StrCat("stream ", name, " send #", st.sent);
+        ++st.sent;
+        st.next_due += std::chrono::milliseconds(st.interval_ms);
+        if (st.next_due < now) st.next_due = now;  // never burst to catch up
+      }
+    }
+  }
+
+  static std::string StreamPayload(const std::string& name, int64_t i, int64_t size) {
+    std::string p = absl::StrCat(name, "#", i, ":");
+    if (static_cast<int64_t>(p.size()) < size) p.append(static_cast<size_t>(size) - p.size(), '.');
+    return p;
   }
 
   void HandleLine(int s, const std::string& line) {
@@ -398,15 +449,24 @@ class Cell {
 
   void OnEvent(int s, json ev) {
     if (ev["event"] == "icecandidate" && ev.contains("candidate")) {
-      // Trickle ICE: forward to the other side once it has a remote description (JSEP §4.1.17).
-      int o = 1 - s;
-      if (sides_[o].remote_set) {
-        AddCandidate(o, ev["candidate"]);
+      if (sides_[s].hold) {
+        sides_[s].outbox.push_back(ev["candidate"]);  // manual signalling: a signal step moves it
+      } else if (sides_[s].description_in_flight) {
+        sides_[s].after_description.push_back(ev["candidate"]);
       } else {
-        sides_[o].pending_candidates.push_back(ev["candidate"]);
+        ForwardCandidate(1 - s, ev["candidate"]);
       }
     }
-    sides_[s].events.push_back(std::move(ev));
+    sides_[s].events.push_back(Queued{next_seq_++, std::move(ev)});
+  }
+
+  // Trickle ICE: forward to side `o` once it has a remote description (JSEP §4.1.17).
+  void ForwardCandidate(int o, const json& candidate) {
+    if (sides_[o].remote_set) {
+      AddCandidate(o, candidate);
+    } else {
+      sides_[o].pending_candidates.push_back(candidate);
+    }
   }
 
   void AddCandidate(int s, const json& candidate) {
@@ -428,6 +488,24 @@ class Cell {
     cmd["id"] = id;
     cmd["op"] = op;
     if (TakesPc(op) && !args.contains("pc")) cmd["pc"] = side.pc;
+    if (op == "setRemoteDescription" && args.contains("description") && args["description"].is_object() &&
+        args["description"].value("type", std::string()) == "rollback") {
+      // After a remote rollback there may be no remote description: queue candidates until the next one.
+      side.remote_set = false;
+      side.srd_rollback = true;
+    } else if (op == "setRemoteDescription") {
+      side.srd_rollback = false;
+    }
+    if (op == "setLocalDescription") {
+      const json& d = args.contains("description") ? args["description"] : json();
+      if (!d.is_object() || d.value("type", std::string()) != "rollback") {
+        side.description_in_flight = true;
+      } else if (side.description_in_flight) {
+        // Rolling back a description that was never sent: its candidates are never sent either.
+        side.description_in_flight = false;
+        side.after_description.clear();
+      }
+    }
     for (auto& [k, v] : args.items()) cmd[k] = v;
     std::string line = cmd.dump(-1, ' ', false, json::error_handler_t::replace);
     Trace(absl::StrCat(SideName(s), " < ", line));
@@ -472,12 +550,26 @@ class Cell {
   absl::StatusOr<json> Call(int s, const std::string& op, json args, Clock::time_point deadline) {
     int64_t id = Send(s, op, std::move(args));
     auto r = WaitReply(s, id, op, deadline, nullptr);
-    if (r.ok()) AfterSuccess(s, op);
+    if (r.ok()) AfterSuccess(s, op, *r);
     return r;
   }
 
-  void AfterSuccess(int s, const std::string& op) {
+  void AfterSuccess(int s, const std::string& op, const json& result) {
+    if (op == "setLocalDescription" && result.is_object() && result.contains("description")) {
+      sides_[s].local_description = result["description"];
+    }
+    if (op == "setRemoteDescription" && sides_[s].srd_rollback) {
+      sides_[s].srd_rollback = false;
+      return;
+    }
     if (op == "setRemoteDescription") {
+      Side& peer = sides_[1 - s];
+      if (peer.description_in_flight) {
+        peer.description_in_flight = false;
+        std::vector<json> queued;
+        queued.swap(peer.after_description);
+        for (const json& c : queued) ForwardCandidate(s, c);
+      }
       Side& side = sides_[s];
       side.remote_set = true;
       std::vector<json> pending;
@@ -491,19 +583,20 @@ class Cell {
     if (ev.empty()) return "no unconsumed events";
     std::string out = absl::StrCat(ev.size(), " unconsumed events, latest: ");
     size_t from = ev.size() > 4 ? ev.size() - 4 : 0;
-    for (size_t i = from; i < ev.size(); ++i) absl::StrAppend(&out, ev[i].dump().substr(0, 160), i + 1 < ev.size() ? "; " : "");
+    for (size_t i = from; i < ev.size(); ++i) absl::StrAppend(&out, ev[i].ev.dump().substr(0, 160), i + 1 < ev.size() ? "; " : "");
     return out;
   }
 
   // Takes the oldest event of side `s` that satisfies `pred`.
   absl::StatusOr<json> WaitEvent(int s, const std::function<bool(const json&)>& pred, const std::string& what,
-                                 Clock::time_point deadline) {
+                                 Clock::time_point deadline, uint64_t* seq = nullptr) {
     auto start = Clock::now();
     for (;;) {
       auto& events = sides_[s].events;
       for (auto it = events.begin(); it != events.end(); ++it) {
-        if (pred(*it)) {
-          json ev = std::move(*it);
+        if (pred(it->ev)) {
+          json ev = std::move(it->ev);
+          if (seq) *seq = it->seq;
           events.erase(it);
           return ev;
         }
@@ -542,6 +635,16 @@ class Cell {
       if (str.size() > 1 && str[0] == '$') {
         auto it = vars_.find(str.substr(1));
         if (it != vars_.end()) return it->second;
+        // "$var+N" / "$var-N": a saved number plus an offset (e.g. one byte over maxMessageSize).
+        size_t op = str.find_last_of("+-");
+        if (op != std::string::npos && op > 1 && op + 1 < str.size() &&
+            str.find_first_not_of("0123456789", op + 1) == std::string::npos) {
+          auto v = vars_.find(str.substr(1, op - 1));
+          if (v != vars_.end() && v->second.is_number()) {
+            int64_t n = std::stoll(str.substr(op + 1));
+            return json(v->second.get<int64_t>() + (str[op] == '+' ? n : -n));
+          }
+        }
       }
       return j;
     }
@@ -604,6 +707,19 @@ class Cell {
       case StepKind::kExpect: return Expect(step);
       case StepKind::kSendAndExpect: return SendAndExpect(step);
       case StepKind::kThroughput: return Throughput(step);
+      case StepKind::kSignal: return Signal(step);
+      case StepKind::kExpectState: return ExpectState(step);
+      case StepKind::kExpectNoEvent: return ExpectNoEvent(step);
+      case StepKind::kExpectEvents: return ExpectEvents(step);
+      case StepKind::kStream: return StreamStep(step);
+      case StepKind::kWait: {
+        auto until = Deadline(step.for_ms);
+        while (Clock::now() < until) {
+          if (auto st = BackgroundStatus(); !st.ok()) return st;
+          Pump(until);
+        }
+        return absl::OkStatus();
+      }
     }
     return absl::InternalError("unknown step kind");
   }
@@ -618,6 +734,33 @@ class Cell {
     for (int s = 0; s < 2; ++s) {
       auto r = Call(s, "createPeerConnection", json{{"config", config}}, deadline);
       if (!r.ok()) return r.status();
+    }
+    if (!step.trickle) {
+      // Non-trickle (JSEP §5.2.1 / RFC 8838 not in use): each description goes out once gathering is
+      // complete, carrying every candidate; no candidate travels on its own.
+      bool held[2] = {sides_[0].hold, sides_[1].hold};
+      sides_[0].hold = sides_[1].hold = true;
+      auto negotiate = [&]() -> absl::Status {
+        for (int s : {0, 1}) {
+          auto sld = Call(s, "setLocalDescription", json::object(), deadline);
+          if (!sld.ok()) return sld.status();
+          auto desc = GatheredDescription(s, deadline);
+          if (!desc.ok()) return desc.status();
+          if (desc->value("sdp", std::string()).find("a=candidate:") == std::string::npos) {
+            return absl::FailedPreconditionError(absl::StrCat("non-trickle: ", SideName(s),
+                                                              "'s localDescription after gathering has no a=candidate line"));
+          }
+          auto r = Call(1 - s, "setRemoteDescription", json{{"description", *desc}}, deadline);
+          if (!r.ok()) return r.status();
+        }
+        return absl::OkStatus();
+      };
+      absl::Status st = OpenChannels(step, step.channels, deadline, negotiate, t0);
+      for (int s : {0, 1}) {
+        sides_[s].hold = held[s];
+        sides_[s].outbox.clear();
+      }
+      return st;
     }
     auto negotiate = [&]() -> absl::Status {
       auto offer = Call(0, "setLocalDescription", json::object(), deadline);
@@ -702,13 +845,23 @@ class Cell {
       if (auto h = Handle(s, step.args["channel"].get<std::string>()); !h.ok()) return h.status();
     }
     json args = Resolve(s, step.args);
+    if (!step.rewrite.empty()) {
+      json& d = args["description"];
+      if (!d.is_object() || !d.contains("sdp") || !d["sdp"].is_string()) {
+        return absl::FailedPreconditionError(absl::StrCat("rewrite: args.description has no sdp: ", d.dump().substr(0, 200)));
+      }
+      auto sdp = RewriteSdp(d["sdp"].get<std::string>(), step.rewrite);
+      if (!sdp.ok()) return sdp.status();
+      d["sdp"] = *sdp;
+    }
     int64_t id = Send(s, step.name, args);
     json error;
     auto r = WaitReply(s, id, step.name, StepDeadline(step), &error);
     if (!r.ok()) return r.status();
     if (!error.is_null()) {
       std::string name = error.value("name", std::string("?"));
-      if (!step.expect_error.empty() && name == step.expect_error) return absl::OkStatus();
+      if (step.name == "setLocalDescription") ReleaseInFlight(s);
+      if (!step.expect_error.empty() && ErrorExpected(step.expect_error, name)) return absl::OkStatus();
       return absl::FailedPreconditionError(absl::StrCat(step.name, " on ", SideName(s), " failed: ", name, ": ",
                                                         error.value("message", std::string()),
                                                         step.expect_error.empty() ? "" : " (expected " + step.expect_error + ")"));
@@ -716,7 +869,7 @@ class Cell {
     if (!step.expect_error.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(step.name, " on ", SideName(s), " succeeded; expected ", step.expect_error));
     }
-    AfterSuccess(s, step.name);
+    AfterSuccess(s, step.name, *r);
     std::string why;
     if (!JsonMatches(*r, Resolve(s, step.match, false), &why)) {
       return absl::FailedPreconditionError(absl::StrCat(step.name, " on ", SideName(s), ": result ", why));
@@ -739,6 +892,7 @@ class Cell {
     json match = Resolve(s, step.match, false);
     std::string last_why;
     bool overtaken = false;
+    uint64_t seq = 0;
     auto ev = WaitEvent(
         s,
         [&](const json& e) {
@@ -752,14 +906,14 @@ class Cell {
         },
         absl::StrCat("'", step.name, "'", handle.empty() ? "" : " for channel " + step.channel,
                      match.empty() ? "" : " matching " + match.dump()),
-        StepDeadline(step));
+        StepDeadline(step), &seq);
     if (!ev.ok()) {
       if (!last_why.empty()) return absl::Status(ev.status().code(), absl::StrCat(ev.status().message(), "; last mismatch: ", last_why));
       return ev.status();
     }
     if (overtaken) {
       // Put it back: a later step may expect it.
-      sides_[s].events.push_front(*ev);
+      sides_[s].events.push_front(Queued{seq, *ev});
       return absl::FailedPreconditionError(absl::StrCat("'", step.before, "' came before '", step.name, "' on ", SideName(s),
                                                         handle.empty() ? "" : " for channel " + step.channel));
     }
@@ -827,6 +981,294 @@ class Cell {
     return absl::OkStatus();
   }
 
+
+  // Polls getState on side s until iceGatheringState is "complete"; returns its localDescription.
+  absl::StatusOr<json> GatheredDescription(int s, Clock::time_point deadline) {
+    for (;;) {
+      auto st = Call(s, "getState", json::object(), deadline);
+      if (!st.ok()) return st.status();
+      if (st->value("iceGatheringState", std::string()) == "complete") {
+        json d = st->value("localDescription", json());
+        if (!d.is_object()) return absl::FailedPreconditionError(absl::StrCat(SideName(s), " has no localDescription"));
+        return d;
+      }
+      if (Clock::now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrCat("timeout: ", SideName(s), " never reached iceGatheringState complete (",
+                                                        st->value("iceGatheringState", std::string("?")), ")"));
+      }
+      PumpFor(20, deadline);
+    }
+  }
+
+  // Lets events flow for `ms` (bounded by `deadline`).
+  void PumpFor(int64_t ms, Clock::time_point deadline) {
+    auto until = std::min(Clock::now() + std::chrono::milliseconds(ms), deadline);
+    while (Clock::now() < until) Pump(until);
+  }
+
+  // Sends one command and returns the error name it failed with ("" = success); transport problems
+  // (timeout, dead driver) are a non-OK status.
+  absl::StatusOr<std::string> Attempt(int s, const std::string& op, const json& args, Clock::time_point deadline,
+                                      std::string* message) {
+    int64_t id = Send(s, op, args);
+    json error;
+    auto r = WaitReply(s, id, op, deadline, &error);
+    if (!r.ok()) return r.status();
+    if (!error.is_null()) {
+      if (message) *message = error.value("message", std::string());
+      return error.value("name", std::string("?"));
+    }
+    AfterSuccess(s, op, *r);
+    return std::string();
+  }
+
+  // "expectError" may list alternatives: "OperationError|InvalidAccessError".
+  static bool ErrorExpected(const std::string& expected, const std::string& got) {
+    if (got.empty()) return false;
+    for (absl::string_view alt : absl::StrSplit(expected, '|')) if (alt == got) return true;
+    return false;
+  }
+
+  // A failed setLocalDescription sends nothing: its candidates need not wait.
+  void ReleaseInFlight(int s) {
+    Side& side = sides_[s];
+    side.description_in_flight = false;
+    std::vector<json> queued;
+    queued.swap(side.after_description);
+    for (const json& c : queued) ForwardCandidate(1 - s, c);
+  }
+
+  // Manual signalling: moves side `from`'s description or held candidates to the other side.
+  absl::Status Signal(const Step& step) {
+    int s = step.side, o = 1 - s;
+    auto deadline = StepDeadline(step);
+    std::string tag = absl::StrCat("signal ", step.what, " ", SideName(s), "→", SideName(o));
+    if (step.what == "candidates" && step.action == "hold") {
+      sides_[s].hold = true;
+      Trace(absl::StrCat(tag, ": hold (candidates queue until a signal step moves them)"));
+      return absl::OkStatus();
+    }
+    if (step.delay_ms > 0) PumpFor(step.delay_ms, deadline);
+    // The first delivery error (name), checked against expectError at the end.
+    std::string first_error, first_message;
+    auto note = [&](const std::string& err, const std::string& msg) {
+      if (!err.empty() && first_error.empty()) {
+        first_error = err;
+        first_message = msg;
+      }
+    };
+    if (step.what == "candidates") {
+      if (step.wait_gathered) {
+        // Gathering is over once the null candidate (end-of-candidates) is in the outbox.
+        auto has_end = [&] {
+          for (const json& c : sides_[s].outbox) if (c.is_null()) return true;
+          return false;
+        };
+        if (!sides_[s].hold) return absl::FailedPreconditionError(absl::StrCat(tag, ": \"wait\": \"gathered\" needs held candidates (action hold first)"));
+        while (!has_end()) {
+          if (auto st = BackgroundStatus(); !st.ok()) return st;
+          if (sides_[s].dead) return DeadStatus(s);
+          if (Clock::now() >= deadline) {
+            return absl::DeadlineExceededError(absl::StrCat("timeout: no end-of-candidates (null icecandidate) from ", SideName(s),
+                                                            " (", specs_[s]->name, "); ", sides_[s].outbox.size(), " candidates held"));
+          }
+          Pump(deadline);
+        }
+      }
+      std::vector<json> list;
+      list.swap(sides_[s].outbox);
+      if (!step.include_end) list.erase(std::remove_if(list.begin(), list.end(), [](const json& c) { return c.is_null(); }), list.end());
+      if (step.reverse) std::reverse(list.begin(), list.end());
+      for (json& c : list) {
+        if (c.is_null() || step.rewrite.empty() || !c.is_object() || !c.contains("candidate")) continue;
+        auto line = RewriteSdp(c["candidate"].get<std::string>(), step.rewrite);
+        if (!line.ok()) return absl::Status(line.status().code(), absl::StrCat(tag, ": ", line.status().message()));
+        c["candidate"] = *line;
+      }
+      Trace(absl::StrCat(tag, ": ", step.action, " ", list.size(), " candidate(s)"));
+      if (step.action == "drop") return absl::OkStatus();
+      if (step.action == "auto") {
+        sides_[s].hold = false;
+        for (const json& c : list) ForwardCandidate(o, c);
+        return absl::OkStatus();
+      }
+      int copies = step.action == "duplicate" ? 2 : 1;
+      for (const json& c : list) {
+        for (int k = 0; k < copies; ++k) {
+          std::string msg;
+          auto err = Attempt(o, "addIceCandidate", json{{"candidate", c}}, deadline, &msg);
+          if (!err.ok()) return err.status();
+          note(*err, msg);
+        }
+      }
+    } else {
+      json desc;
+      if (step.wait_gathered || step.from_state) {
+        auto d = step.wait_gathered ? GatheredDescription(s, deadline) : Call(s, "getState", json::object(), deadline);
+        if (!d.ok()) return d.status();
+        desc = step.wait_gathered ? *d : d->value("localDescription", json());
+      } else {
+        desc = sides_[s].local_description;
+      }
+      if (!desc.is_object() || !desc.contains("sdp") || !desc["sdp"].is_string()) {
+        return absl::FailedPreconditionError(absl::StrCat(tag, ": ", SideName(s), " has no local description to send"));
+      }
+      if (!step.desc_type.empty() && desc.value("type", std::string()) != step.desc_type) {
+        return absl::FailedPreconditionError(absl::StrCat(tag, ": description is of type ", desc.value("type", json()).dump(),
+                                                          ", expected ", step.desc_type));
+      }
+      if (!step.rewrite.empty()) {
+        auto sdp = RewriteSdp(desc["sdp"].get<std::string>(), step.rewrite);
+        if (!sdp.ok()) return absl::Status(sdp.status().code(), absl::StrCat(tag, ": ", sdp.status().message()));
+        desc["sdp"] = *sdp;
+      }
+      Trace(absl::StrCat(tag, ": ", step.action, " ", desc.value("type", std::string())));
+      if (step.action == "drop") return absl::OkStatus();
+      int copies = step.action == "duplicate" ? 2 : 1;
+      for (int k = 0; k < copies; ++k) {
+        std::string msg;
+        auto err = Attempt(o, "setRemoteDescription", json{{"description", desc}}, deadline, &msg);
+        if (!err.ok()) return err.status();
+        note(*err, msg);
+      }
+    }
+    if (step.expect_error.empty() && !first_error.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(tag, ": delivery failed on ", SideName(o), ": ", first_error, ": ", first_message));
+    }
+    if (!step.expect_error.empty() && !ErrorExpected(step.expect_error, first_error)) {
+      return absl::FailedPreconditionError(absl::StrCat(tag, ": expected ", step.expect_error, " on ", SideName(o), ", got ",
+                                                        first_error.empty() ? "success" : first_error + ": " + first_message));
+    }
+    return absl::OkStatus();
+  }
+
+  // getState (or getChannel for "channel") must match; with "poll", until it does or the step times out.
+  absl::Status ExpectState(const Step& step) {
+    int s = step.side;
+    auto deadline = StepDeadline(step);
+    json args = json::object();
+    std::string op = "getState";
+    if (!step.channel.empty()) {
+      auto h = Handle(s, step.channel);
+      if (!h.ok()) return h.status();
+      op = "getChannel";
+      args["channel"] = *h;
+    }
+    json match = Resolve(s, step.match, false);
+    for (;;) {
+      auto r = Call(s, op, args, deadline);
+      if (!r.ok()) return r.status();
+      std::string why;
+      if (JsonMatches(*r, match, &why)) return Save(step.save, *r);
+      if (!step.poll || Clock::now() >= deadline) {
+        return absl::FailedPreconditionError(absl::StrCat(op, " on ", SideName(s), step.poll ? " (polled until timeout)" : "", ": ", why));
+      }
+      PumpFor(50, deadline);
+    }
+  }
+
+  // No matching event may be queued now or arrive within forMs (events are left in the queue).
+  absl::Status ExpectNoEvent(const Step& step) {
+    int s = step.side;
+    std::string handle;
+    if (!step.channel.empty()) {
+      auto h = Handle(s, step.channel);
+      if (!h.ok()) return h.status();
+      handle = *h;
+    }
+    json match = Resolve(s, step.match, false);
+    auto until = Deadline(step.for_ms);
+    for (;;) {
+      for (const Queued& q : sides_[s].events) {
+        const json& e = q.ev;
+        if (e.value("event", "") != step.name) continue;
+        if (!handle.empty() && e.value("channel", "") != handle) continue;
+        if (!JsonMatches(e, match, nullptr)) continue;
+        return absl::FailedPreconditionError(absl::StrCat("unexpected '", step.name, "' on ", SideName(s), ": ", e.dump().substr(0, 300)));
+      }
+      if (auto st = BackgroundStatus(); !st.ok()) return st;
+      if (sides_[s].dead) return DeadStatus(s);
+      if (Clock::now() >= until) return absl::OkStatus();
+      Pump(until);
+    }
+  }
+
+  // Each listed event in turn, each one arriving after the previous one. An event that matches the
+  // current entry but arrived before the previous match fails the step at once (wrong order).
+  absl::Status ExpectEvents(const Step& step) {
+    int s = step.side;
+    auto deadline = StepDeadline(step);
+    uint64_t last = 0;
+    std::string prev;
+    for (size_t i = 0; i < step.events.size(); ++i) {
+      const EventSpec& spec = step.events[i];
+      std::string handle;
+      if (!spec.channel.empty()) {
+        auto h = Handle(s, spec.channel);
+        if (!h.ok()) return h.status();
+        handle = *h;
+      }
+      json match = Resolve(s, spec.match, false);
+      auto matches = [&](const json& e) {
+        return e.value("event", "") == spec.name && (handle.empty() || e.value("channel", "") == handle) &&
+               JsonMatches(e, match, nullptr);
+      };
+      std::string what = absl::StrCat("'", spec.name, "'", match.empty() ? "" : " matching " + match.dump());
+      for (const Queued& q : sides_[s].events) {
+        if (i > 0 && q.seq < last && matches(q.ev)) {
+          return absl::FailedPreconditionError(absl::StrCat("event ", i, " ", what, " on ", SideName(s), " came before event ",
+                                                            i - 1, " ", prev));
+        }
+      }
+      uint64_t seq = 0;
+      auto ev = WaitEvent(s, [&](const json& e) { return matches(e); }, absl::StrCat("event ", i, " ", what), deadline, &seq);
+      if (!ev.ok()) return ev.status();
+      last = seq;
+      prev = what;
+    }
+    return absl::OkStatus();
+  }
+
+  // stream start: one message every intervalMs from `from` on `channel`; stop: no more sends, then
+  // every message sent must arrive exactly once, in order, intact (the channel must be ordered and
+  // reliable).
+  absl::Status StreamStep(const Step& step) {
+    int s = step.side, r = 1 - s;
+    auto deadline = StepDeadline(step);
+    std::string key = absl::StrCat(step.channel, SideName(s));
+    if (step.action == "start") {
+      if (streams_.count(key)) return absl::FailedPreconditionError(absl::StrCat("stream on ", step.channel, " already running"));
+      auto hs = Handle(s, step.channel);
+      if (!hs.ok()) return hs.status();
+      auto hr = Handle(r, step.channel);
+      if (!hr.ok()) return hr.status();
+      Stream st;
+      st.from = s;
+      st.send_handle = *hs;
+      st.recv_handle = *hr;
+      st.interval_ms = step.interval_ms;
+      st.size = step.size.get<int64_t>();
+      st.next_due = Clock::now();
+      streams_[key] = st;
+      return absl::OkStatus();
+    }
+    auto it = streams_.find(key);
+    if (it == streams_.end()) return absl::FailedPreconditionError(absl::StrCat("no stream running on ", step.channel, " from ", SideName(s)));
+    Stream st = it->second;
+    streams_.erase(it);
+    Trace(absl::StrCat("stream ", key, " stopped after ", st.sent, " messages"));
+    for (int64_t i = 0; i < st.sent; ++i) {
+      auto ev = WaitChannelEvent(r, "message", st.recv_handle, deadline);
+      if (!ev.ok()) return absl::Status(ev.status().code(), absl::StrCat("stream ", step.channel, ": message ", i, " of ", st.sent, ": ", ev.status().message()));
+      auto got = DecodeMessage(*ev);
+      if (!got.ok()) return got.status();
+      if (auto c = CheckMessage(*got, StreamPayload(key, i, st.size), false); !c.ok()) {
+        return absl::Status(c.code(), absl::StrCat("stream ", step.channel, ": message ", i, " of ", st.sent, ": ", c.message()));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   // Receiver muted with notifyAfter; time from sendMany to the `received` event.
   absl::Status Throughput(const Step& step) {
     int s = step.side, r = 1 - s;
@@ -879,6 +1321,8 @@ class Cell {
   Clock::time_point trace_start_ = Clock::now();
   std::map<std::string, std::array<std::string, 2>> channels_;
   std::map<std::string, json> vars_;
+  std::map<std::string, Stream> streams_;
+  uint64_t next_seq_ = 1;
   std::vector<std::string> background_errors_;
   std::vector<std::string> protocol_errors_;
   std::ofstream log_;

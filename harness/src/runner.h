@@ -29,6 +29,7 @@ struct ThroughputResult {
 
 struct CellResult {
   std::string scenario;
+  std::string suite;           // conformance/<suite>/ directory, or the scenario's own name
   std::string a, b;            // driver names
   std::string status;          // pass, fail, xfail, xpass, skip
   std::string reason;          // why it failed / was skipped

@@ -1,6 +1,7 @@
 #include "scenario.h"
 
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -176,18 +177,48 @@ absl::Status ParseChannels(const json& body, absl::string_view where, std::set<s
   return absl::OkStatus();
 }
 
+// "rewrite": [{"match": regex, "replace": string | null, "optional": bool}]
+absl::Status ParseRewrites(const json& j, absl::string_view where, std::vector<SdpRewrite>* out) {
+  auto it = j.find("rewrite");
+  if (it == j.end()) return absl::OkStatus();
+  if (!it->is_array()) return Bad(where, "\"rewrite\" must be an array of {match, replace}");
+  for (const json& r : *it) {
+    if (!r.is_object()) return Bad(where, "rewrite entries must be objects");
+    SdpRewrite rw;
+    if (auto s = GetString(r, "match", where, &rw.match, true); !s.ok()) return s;
+    auto rep = r.find("replace");
+    if (rep == r.end()) return Bad(where, "rewrite: missing \"replace\" (a string, or null to remove the line)");
+    if (rep->is_null()) rw.remove = true;
+    else if (rep->is_string()) rw.replace = rep->get<std::string>();
+    else return Bad(where, "rewrite: \"replace\" must be a string or null");
+    if (auto s = GetBool(r, "optional", where, &rw.optional); !s.ok()) return s;
+    try {
+      std::regex re(rw.match, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return Bad(where, absl::StrCat("rewrite: bad regex \"", rw.match, "\": ", e.what()));
+    }
+    out->push_back(std::move(rw));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names, Step* step) {
   std::string where = absl::StrCat("step ", index);
   if (!j.is_object()) return Bad(where, "must be an object");
-  static const char* kKinds[] = {"connect", "openChannels", "do", "expect", "sendAndExpect", "throughput"};
+  static const char* kKinds[] = {"connect", "openChannels", "do", "expect", "sendAndExpect", "throughput",
+                                 "signal", "expectState", "expectNoEvent", "expectEvents", "stream", "wait"};
+  constexpr int kNumKinds = sizeof(kKinds) / sizeof(kKinds[0]);
   int found = -1;
-  for (int k = 0; k < 6; ++k) {
+  for (int k = 0; k < kNumKinds; ++k) {
     if (j.contains(kKinds[k])) {
       if (found >= 0) return Bad(where, absl::StrCat("has both \"", kKinds[found], "\" and \"", kKinds[k], "\""));
       found = k;
     }
   }
-  if (found < 0) return Bad(where, "needs one of connect, openChannels, do, expect, sendAndExpect, throughput");
+  if (found < 0) {
+    return Bad(where, "needs one of connect, openChannels, do, expect, sendAndExpect, throughput, signal, expectState, "
+                      "expectNoEvent, expectEvents, stream, wait");
+  }
   step->kind = static_cast<StepKind>(found);
   where = absl::StrCat(where, " (", kKinds[found], ")");
   if (auto s = GetString(j, "comment", where, &step->comment, false); !s.ok()) return s;
@@ -203,6 +234,8 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
       if (auto s = ParseChannels(body, where, names, &step->channels); !s.ok()) return s;
       if (auto s = GetObject(body, "config", where, &step->config); !s.ok()) return s;
       if (auto s = GetInt(body, "timeoutMs", where, 1, kMaxTimeoutMs, &step->timeout_ms); !s.ok()) return s;
+      if (auto s = GetBool(body, "trickle", where, &step->trickle); !s.ok()) return s;
+      if (step->kind == StepKind::kOpenChannels && !step->trickle) return Bad(where, "\"trickle\" belongs to connect");
       if (step->kind == StepKind::kOpenChannels && step->channels.empty()) return Bad(where, "needs channels");
       return absl::OkStatus();
     }
@@ -215,6 +248,10 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
       if (auto s = GetSave(j, where, &step->save); !s.ok()) return s;
       if (auto s = GetString(j, "expectError", where, &step->expect_error, false); !s.ok()) return s;
       if (auto s = GetString(j, "as", where, &step->bind_as, false); !s.ok()) return s;
+      if (auto s = ParseRewrites(j, where, &step->rewrite); !s.ok()) return s;
+      if (!step->rewrite.empty() && !step->args.contains("description")) {
+        return Bad(where, "\"rewrite\" applies to args.description.sdp, and there is no args.description");
+      }
       if (!step->bind_as.empty()) names->insert(step->bind_as);
       return absl::OkStatus();
     }
@@ -264,6 +301,114 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
       }
       return GetSize(body, where, &step->size, true);
     }
+    case StepKind::kSignal: {
+      const json& body = j["signal"];
+      if (!body.is_object()) return Bad(where, "body must be an object");
+      if (auto s = GetSide(body, "from", where, &step->side); !s.ok()) return s;
+      if (auto s = GetString(body, "what", where, &step->what, true); !s.ok()) return s;
+      if (step->what != "description" && step->what != "candidates") return Bad(where, "\"what\" is \"description\" or \"candidates\"");
+      step->action = "deliver";
+      if (auto s = GetString(body, "action", where, &step->action, false); !s.ok()) return s;
+      static const char* kActions[] = {"deliver", "drop", "duplicate", "hold", "auto"};
+      bool known = false;
+      for (const char* a : kActions) known |= step->action == a;
+      if (!known) return Bad(where, "\"action\" is deliver, drop, duplicate, hold or auto");
+      if (step->what == "description" && (step->action == "hold" || step->action == "auto")) {
+        return Bad(where, "hold/auto apply to candidates (descriptions only move by signal or connect)");
+      }
+      if (auto s = ParseRewrites(body, where, &step->rewrite); !s.ok()) return s;
+      if (auto s = GetString(body, "expectError", where, &step->expect_error, false); !s.ok()) return s;
+      if (auto s = GetInt(body, "timeoutMs", where, 1, kMaxTimeoutMs, &step->timeout_ms); !s.ok()) return s;
+      if (auto s = GetInt(body, "delayMs", where, 0, kMaxTimeoutMs, &step->delay_ms); !s.ok()) return s;
+      std::string wait;
+      if (auto s = GetString(body, "wait", where, &wait, false); !s.ok()) return s;
+      if (!wait.empty() && wait != "gathered") return Bad(where, "\"wait\" can only be \"gathered\"");
+      step->wait_gathered = wait == "gathered";
+      if (auto s = GetBool(body, "endOfCandidates", where, &step->include_end); !s.ok()) return s;
+      std::string order;
+      if (auto s = GetString(body, "order", where, &order, false); !s.ok()) return s;
+      if (!order.empty() && order != "reverse" && order != "fifo") return Bad(where, "\"order\" is \"fifo\" or \"reverse\"");
+      step->reverse = order == "reverse";
+      std::string source;
+      if (auto s = GetString(body, "source", where, &source, false); !s.ok()) return s;
+      if (!source.empty() && source != "current" && source != "sld") return Bad(where, "\"source\" is \"sld\" or \"current\"");
+      step->from_state = source == "current";
+      if (auto s = GetString(body, "type", where, &step->desc_type, false); !s.ok()) return s;
+      if (step->what == "candidates" && (step->from_state || !step->desc_type.empty())) {
+        return Bad(where, "\"source\"/\"type\" apply to descriptions");
+      }
+      if (step->what == "description" && (step->reverse || body.contains("endOfCandidates"))) {
+        return Bad(where, "\"order\"/\"endOfCandidates\" apply to candidates");
+      }
+      if ((step->action == "hold" || step->action == "drop") && !step->expect_error.empty()) {
+        return Bad(where, "\"expectError\" needs a delivery (deliver, duplicate or auto)");
+      }
+      return absl::OkStatus();
+    }
+    case StepKind::kExpectState: {
+      if (auto s = GetObject(j, "expectState", where, &step->match); !s.ok()) return s;
+      if (auto s = GetSide(j, "on", where, &step->side); !s.ok()) return s;
+      if (auto s = GetString(j, "channel", where, &step->channel, false); !s.ok()) return s;
+      if (auto s = GetBool(j, "poll", where, &step->poll); !s.ok()) return s;
+      if (auto s = GetSave(j, where, &step->save); !s.ok()) return s;
+      return absl::OkStatus();
+    }
+    case StepKind::kExpectNoEvent: {
+      if (auto s = GetString(j, "expectNoEvent", where, &step->name, true); !s.ok()) return s;
+      if (step->name.empty()) return Bad(where, "empty event name");
+      if (auto s = GetSide(j, "on", where, &step->side); !s.ok()) return s;
+      if (auto s = GetString(j, "channel", where, &step->channel, false); !s.ok()) return s;
+      if (auto s = GetObject(j, "match", where, &step->match); !s.ok()) return s;
+      if (!j.contains("forMs")) return Bad(where, "needs \"forMs\" (how long nothing may arrive)");
+      if (auto s = GetInt(j, "forMs", where, 0, kMaxTimeoutMs, &step->for_ms); !s.ok()) return s;
+      return absl::OkStatus();
+    }
+    case StepKind::kExpectEvents: {
+      const json& list = j["expectEvents"];
+      if (!list.is_array() || list.empty()) return Bad(where, "\"expectEvents\" must be a non-empty array");
+      if (auto s = GetSide(j, "on", where, &step->side); !s.ok()) return s;
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string w = absl::StrCat(where, " event ", i);
+        const json& e = list[i];
+        EventSpec spec;
+        if (e.is_string()) {
+          spec.name = e.get<std::string>();
+        } else if (e.is_object()) {
+          if (auto s = GetString(e, "event", w, &spec.name, true); !s.ok()) return s;
+          if (auto s = GetString(e, "channel", w, &spec.channel, false); !s.ok()) return s;
+          if (auto s = GetObject(e, "match", w, &spec.match); !s.ok()) return s;
+        } else {
+          return Bad(w, "must be an event name or {event, channel, match}");
+        }
+        if (spec.name.empty()) return Bad(w, "empty event name");
+        step->events.push_back(std::move(spec));
+      }
+      return absl::OkStatus();
+    }
+    case StepKind::kStream: {
+      const json& body = j["stream"];
+      if (!body.is_object()) return Bad(where, "body must be an object");
+      if (auto s = GetSide(body, "from", where, &step->side); !s.ok()) return s;
+      if (auto s = GetString(body, "channel", where, &step->channel, true); !s.ok()) return s;
+      if (!names->count(step->channel)) return Bad(where, absl::StrCat("unknown channel \"", step->channel, "\""));
+      if (auto s = GetString(body, "action", where, &step->action, true); !s.ok()) return s;
+      if (step->action != "start" && step->action != "stop") return Bad(where, "\"action\" is \"start\" or \"stop\"");
+      if (auto s = GetInt(body, "intervalMs", where, 1, 60000, &step->interval_ms); !s.ok()) return s;
+      step->size = 64;
+      if (body.contains("size")) {
+        if (auto s = GetSize(body, where, &step->size, true); !s.ok()) return s;
+        if (!step->size.is_number_integer() || step->size.get<int64_t>() < 16 || step->size.get<int64_t>() > 65536) {
+          return Bad(where, "stream \"size\" is an integer in [16, 65536]");
+        }
+      }
+      if (auto s = GetInt(body, "timeoutMs", where, 1, kMaxTimeoutMs, &step->timeout_ms); !s.ok()) return s;
+      return absl::OkStatus();
+    }
+    case StepKind::kWait: {
+      if (!j["wait"].is_number_integer()) return Bad(where, "\"wait\" is a number of milliseconds");
+      if (auto s = GetInt(j, "wait", where, 0, kMaxTimeoutMs, &step->for_ms); !s.ok()) return s;
+      return absl::OkStatus();
+    }
   }
   return Bad(where, "unreachable");
 }
@@ -309,7 +454,46 @@ absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
   ss << in.rdbuf();
   auto sc = ParseScenario(ss.str());
   if (!sc.ok()) return absl::Status(sc.status().code(), absl::StrCat(path, ": ", sc.status().message()));
+  // conformance/<suite>/<name>.json belongs to suite <suite>; top-level files are their own suite.
+  std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
+  std::string parent = dir.substr(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/') + 1);
+  sc->suite = parent == "conformance" || parent.empty() || parent == "." ? sc->name : parent;
   return sc;
+}
+
+absl::StatusOr<std::string> RewriteSdp(const std::string& sdp, const std::vector<SdpRewrite>& rewrites) {
+  std::string text = sdp;
+  for (const SdpRewrite& rw : rewrites) {
+    std::regex re;
+    try {
+      re = std::regex(rw.match, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return absl::InvalidArgumentError(absl::StrCat("rewrite: bad regex \"", rw.match, "\": ", e.what()));
+    }
+    std::string out;
+    int hits = 0;
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t nl = text.find('\n', pos);
+      size_t end = nl == std::string::npos ? text.size() : nl + 1;  // includes the line end
+      size_t body_end = nl == std::string::npos ? text.size() : nl;
+      if (body_end > pos && text[body_end - 1] == '\r') --body_end;
+      std::string line = text.substr(pos, body_end - pos);
+      std::string eol = text.substr(body_end, end - body_end);
+      if (std::regex_search(line, re)) {
+        ++hits;
+        if (!rw.remove) out += std::regex_replace(line, re, rw.replace, std::regex_constants::format_first_only) + eol;
+      } else {
+        out += line + eol;
+      }
+      pos = end;
+    }
+    if (hits == 0 && !rw.optional) {
+      return absl::NotFoundError(absl::StrCat("rewrite: no line matches \"", rw.match, "\""));
+    }
+    text = std::move(out);
+  }
+  return text;
 }
 
 bool JsonMatches(const json& actual, const json& expected, std::string* why, const std::string& path) {

@@ -19,6 +19,33 @@ enum class StepKind {
   kExpect,         // {"expect": event, "on": side, ...}
   kSendAndExpect,  // {"sendAndExpect": {...}}
   kThroughput,     // {"throughput": {...}}
+  // Added in format 1 (optional step kinds; older files never use them):
+  kSignal,         // {"signal": {"from", "what", "action", "rewrite", ...}}: manual signalling
+  kExpectState,    // {"expectState": {...subset}, "on", "channel"?, "poll"?}: getState / getChannel matches
+  kExpectNoEvent,  // {"expectNoEvent": event, "on", "channel"?, "match"?, "forMs"}
+  kExpectEvents,   // {"expectEvents": [{"event", "channel"?, "match"?}, ...], "on"}: in this order
+  kStream,         // {"stream": {"from", "channel", "action": "start"|"stop", "intervalMs", "size"}}
+  kWait,           // {"wait": ms}: let events arrive (and streams run) for ms
+};
+
+// One SDP (or candidate) line rewrite: every line matching `match` (ECMAScript regex, searched
+// within the line, without its CRLF) becomes `replace` (regex_replace format: $1, $&) or is
+// removed when `remove`. A rewrite that matches no line is an error unless `optional`.
+struct SdpRewrite {
+  std::string match;
+  std::string replace;
+  bool remove = false;
+  bool optional = false;
+};
+
+// Applies the rewrites in order, line by line (CRLF or LF line ends are kept as found).
+absl::StatusOr<std::string> RewriteSdp(const std::string& sdp, const std::vector<SdpRewrite>& rewrites);
+
+// Ordered-event expectation entry (expectEvents).
+struct EventSpec {
+  std::string name;
+  std::string channel;
+  nlohmann::json match = nlohmann::json::object();
 };
 
 // One data channel of a connect/openChannels macro: `name` is how later steps refer to it.
@@ -59,10 +86,32 @@ struct Step {
   std::string before;          // expect: fail at once if this event (same channel) comes first
   std::vector<KnownIssue> known_issues;  // a failure of this step by these peers is noted, not fatal
   std::string comment;
+  // connect: false = non-trickle (each side's description is sent after gathering completes, with its
+  // candidates in the SDP; no candidate is forwarded).
+  bool trickle = true;
+  // signal
+  std::string what;            // "description" | "candidates"
+  std::string action;          // deliver | drop | duplicate | hold | auto
+  std::vector<SdpRewrite> rewrite;  // signal: applied to the SDP / each candidate; do: args.description.sdp
+  bool wait_gathered = false;  // signal: first wait for the sender's end-of-candidates
+  bool include_end = true;     // signal candidates: deliver a queued null (end-of-candidates) too
+  bool reverse = false;        // signal candidates: deliver newest first ("order": "reverse")
+  int64_t delay_ms = 0;        // signal: wait (events flowing) before delivering
+  bool from_state = false;     // signal description: take localDescription from getState ("source": "current")
+  std::string desc_type;       // signal description: the type it must have ("" = any)
+  // expectState
+  bool poll = false;           // poll until it matches (within timeoutMs) instead of one check
+  // expectNoEvent / wait
+  int64_t for_ms = 0;
+  // expectEvents
+  std::vector<EventSpec> events;
+  // stream
+  int64_t interval_ms = 20;
 };
 
 struct Scenario {
   int format = 1;
+  std::string suite;  // set by the loader: the directory under conformance/ ("" for top-level files)
   std::string name;
   std::string description;
   int64_t timeout_ms = 60000;

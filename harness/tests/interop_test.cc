@@ -60,7 +60,10 @@ std::string Name(const ::testing::TestParamInfo<Pair>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Pairs, InteropMatrix,
                          ::testing::Values(Pair{"native", "native"}, Pair{"native", "wrtc"}, Pair{"wrtc", "native"},
-                                           Pair{"wrtc", "wrtc"}),
+                                           Pair{"wrtc", "wrtc"},
+                                           Pair{"native", "ndc"}, Pair{"ndc", "native"}, Pair{"native", "werift"},
+                                           Pair{"werift", "native"},
+                                           Pair{"native", "chromium"}, Pair{"chromium", "native"}),
                          Name);
 
 }  // namespace

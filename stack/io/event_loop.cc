@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -69,6 +71,33 @@ SocketAddress FromSockaddr(const sockaddr_storage& ss) {
   return SocketAddress();
 }
 
+// RFC 6762 §3: the only multicast destinations this host sends to.
+bool IsMdnsGroupPort(const SocketAddress& a) {
+  static const uint8_t kV4[4] = {224, 0, 0, 251};
+  static const uint8_t kV6[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb};
+  if (a.port() != 5353) return false;
+  if (a.is_v4()) return std::memcmp(a.ip_bytes(), kV4, 4) == 0;
+  if (a.is_v6()) return std::memcmp(a.ip_bytes(), kV6, 16) == 0;
+  return false;
+}
+
+// Indexes of the interfaces that are up, multicast-capable and carry an address of the family.
+std::vector<unsigned> MulticastInterfaces(bool v6) {
+  std::vector<unsigned> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_name == nullptr) continue;
+    if (i->ifa_addr->sa_family != (v6 ? AF_INET6 : AF_INET)) continue;
+    if (!(i->ifa_flags & IFF_UP) || !(i->ifa_flags & IFF_MULTICAST)) continue;
+    unsigned idx = if_nametoindex(i->ifa_name);
+    if (idx != 0 && std::find(out.begin(), out.end(), idx) == out.end()) out.push_back(idx);
+  }
+  freeifaddrs(list);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 absl::Status ErrnoStatus(absl::string_view what, const SocketAddress& a, int err) {
   return absl::UnavailableError(absl::StrCat(what, " ", a.ToString(), ": ", std::strerror(err)));
 }
@@ -103,6 +132,8 @@ EventLoop::EventLoop() : rx_storage_(std::make_unique<RxStorage>()) {
 EventLoop::~EventLoop() {
   for (auto& st : endpoints_)
     for (auto& s : st->sockets) close(s.fd);
+  for (auto& m : mdns_)
+    if (m.fd >= 0) close(m.fd);
   if (wake_fd_ >= 0) close(wake_fd_);
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
@@ -281,7 +312,138 @@ void EventLoop::FireTimers() {
   }
 }
 
+EventLoop::MdnsSocket* EventLoop::OpenMdnsSocket(bool v6) {
+  MdnsSocket& m = mdns_[v6 ? 1 : 0];
+  if (m.fd >= 0) return &m;
+  if (m.tried) return nullptr;
+  m.tried = true;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) return nullptr;
+  int one = 1, ttl = 255;
+  // Port 5353 is shared with every other mDNS user on the machine (RFC 6762 §15.1).
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (v6) {
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &one, sizeof one);
+    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof ttl);  // §11: 255
+  } else {
+    unsigned char loop = 1, ttl8 = 255;
+    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop);
+    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl8, sizeof ttl8);
+  }
+  SocketAddress want = v6 ? SocketAddress::V6({}, 5353) : SocketAddress::V4({0, 0, 0, 0}, 5353);
+  sockaddr_storage ss;
+  socklen_t len = ToSockaddr(want, 0, &ss);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    // Someone holds 5353 without SO_REUSEPORT: fall back to an ephemeral port (one-shot legacy
+    // queries, RFC 6762 §5.1/§6.7: responders then answer by unicast).
+    want.set_port(0);
+    len = ToSockaddr(want, 0, &ss);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+      close(fd);
+      return nullptr;
+    }
+  }
+  sockaddr_storage bound{};
+  socklen_t blen = sizeof bound;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &blen);
+  m.local = FromSockaddr(bound);
+  for (unsigned idx : MulticastInterfaces(v6)) {
+    int r;
+    if (v6) {
+      ipv6_mreq mreq{};
+      inet_pton(AF_INET6, "ff02::fb", &mreq.ipv6mr_multiaddr);
+      mreq.ipv6mr_interface = idx;
+      r = setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof mreq);
+    } else {
+      ip_mreqn mreq{};
+      inet_pton(AF_INET, "224.0.0.251", &mreq.imr_multiaddr);
+      mreq.imr_ifindex = static_cast<int>(idx);
+      r = setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq);
+    }
+    if (r == 0 || errno == EADDRINUSE) m.ifindexes.push_back(idx);  // EADDRINUSE: already joined
+  }
+  Source src;
+  src.kind = Source::kMdns;
+  src.fd = fd;
+  m.source_id = AddSource(fd, std::move(src));
+  m.fd = fd;
+  return &m;
+}
+
+void EventLoop::SendMdns(EndpointState* st, const Transmit& t) {
+  bool v6 = t.to.is_v6();
+  MdnsSocket* m = OpenMdnsSocket(v6);
+  if (m == nullptr) {
+    ++stats_.mdns_socket_errors;
+    return;
+  }
+  st->mdns_member = true;
+  // One copy per joined interface (a link-local group reaches one link per send); with no
+  // joined interface, one send where the routing table says.
+  std::vector<unsigned> ifs = m->ifindexes;
+  if (ifs.empty()) ifs.push_back(0);
+  for (unsigned idx : ifs) {
+    if (idx != 0) {
+      if (v6) {
+        int i = static_cast<int>(idx);
+        setsockopt(m->fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &i, sizeof i);
+      } else {
+        ip_mreqn mreq{};
+        mreq.imr_ifindex = static_cast<int>(idx);
+        setsockopt(m->fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq);
+      }
+    }
+    sockaddr_storage ss;
+    socklen_t len = ToSockaddr(t.to, 0, &ss);
+    if (v6) reinterpret_cast<sockaddr_in6*>(&ss)->sin6_scope_id = idx;
+    ssize_t r = sendto(m->fd, t.data.data(), t.data.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len);
+    if (r >= 0) {
+      ++stats_.mdns_sent;
+      stats_.bytes_sent += t.data.size();
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+      ++stats_.send_dropped;
+    } else {
+      ++stats_.send_errors;
+    }
+  }
+}
+
+void EventLoop::ReadMdns(bool v6) {
+  MdnsSocket& m = mdns_[v6 ? 1 : 0];
+  RxStorage& rx = *rx_storage_;
+  for (int i = 0; i < kBatch * 2; ++i) {  // bounded per wake-up; level-triggered epoll resumes
+    sockaddr_storage from{};
+    socklen_t flen = sizeof from;
+    ssize_t n = recvfrom(m.fd, rx.buf.data(), kMaxDatagram, MSG_DONTWAIT | MSG_TRUNC,
+                         reinterpret_cast<sockaddr*>(&from), &flen);
+    if (n < 0) {
+      if (errno == EINTR || errno == ECONNREFUSED) continue;
+      return;
+    }
+    if (static_cast<size_t>(n) > kMaxDatagram) {
+      ++stats_.recv_truncated;
+      continue;
+    }
+    SocketAddress remote = FromSockaddr(from);
+    if (!remote.valid()) continue;
+    ++stats_.mdns_received;
+    stats_.bytes_received += static_cast<size_t>(n);
+    Instant now = Now();
+    for (size_t e = 0; e < endpoints_.size(); ++e) {
+      EndpointState* st = endpoints_[e].get();
+      if (st->dead || !st->mdns_member) continue;
+      st->ep->HandleReceive(ByteView(rx.buf.data(), static_cast<size_t>(n)), m.local, remote, now);
+    }
+  }
+}
+
 void EventLoop::SendOne(EndpointState* st, const Transmit& t) {
+  if (IsMdnsGroupPort(t.to)) {
+    SendMdns(st, t);
+    return;
+  }
   const Socket* sock = nullptr;
   for (const Socket& s : st->sockets)
     if (s.local == t.from && s.local.family() == t.to.family()) { sock = &s; break; }
@@ -377,6 +539,9 @@ void EventLoop::Iterate(Duration max_wait, bool has_cap) {
         (*cb)();
         break;
       }
+      case Source::kMdns:
+        ReadMdns(src.fd == mdns_[1].fd);
+        break;
       case Source::kWake: {
         uint64_t v;
         while (read(wake_fd_, &v, sizeof v) > 0) {

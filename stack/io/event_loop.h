@@ -7,6 +7,17 @@
 // every endpoint and sleeps in epoll_wait until the earliest deadline (rounded UP to whole
 // milliseconds so a deadline is never reached early) or indefinitely when no endpoint has one.
 //
+// mDNS (RFC 6762): a Transmit whose `to` is 224.0.0.251:5353 or [ff02::fb]:5353 (the engine's
+// .local candidate resolver, see mdns/resolver.h) is sent through a shared, lazily created mDNS
+// socket of that family — bound to port 5353 with SO_REUSEADDR/SO_REUSEPORT (other responders
+// and browsers on this machine share the port; if the bind still fails, an ephemeral port is
+// used and only unicast "legacy" replies, RFC 6762 §6.7, can arrive), joined to the group on
+// every multicast-capable interface that is up, IP_MULTICAST_LOOP on (so responders on this
+// machine — e.g. Chromium's — hear us and we hear them), TTL/hop limit 255 (§11), one copy sent
+// per interface. Datagrams received on it go to every attached endpoint that has sent an mDNS
+// query, with `local` = the mDNS socket's address (0.0.0.0:5353 / [::]:5353). Nothing is ever
+// sent to another multicast group by this path.
+//
 // Clock note: usrsctp keeps a process-global timer clock advanced from the `now` the engines are
 // fed; every engine in one process must therefore see one monotonic clock. One EventLoop per
 // process (or several, all using steady_clock) satisfies that; never mix an EventLoop and a
@@ -38,6 +49,9 @@ class EventLoop {
     uint64_t send_no_socket = 0;    // Transmit.from matched no socket of that family
     uint64_t recv_truncated = 0;    // datagrams larger than the 64 KiB buffer (dropped)
     uint64_t timeouts_fired = 0;
+    uint64_t mdns_sent = 0;          // multicast copies sent (one per interface)
+    uint64_t mdns_received = 0;      // datagrams read from the mDNS sockets
+    uint64_t mdns_socket_errors = 0; // mDNS socket creation failures (the query is dropped)
   };
 
   EventLoop();
@@ -89,9 +103,17 @@ class EventLoop {
     Endpoint* ep = nullptr;
     std::vector<Socket> sockets;
     bool dead = false;
+    bool mdns_member = false;  // sent an mDNS query: receives the mDNS sockets' datagrams
+  };
+  struct MdnsSocket {
+    int fd = -1;
+    bool tried = false;  // creation is attempted once
+    SocketAddress local;
+    std::vector<unsigned> ifindexes;  // interfaces joined (and sent on)
+    uint64_t source_id = 0;
   };
   struct Source {
-    enum Kind { kSocket, kFd, kWake } kind = kSocket;
+    enum Kind { kSocket, kFd, kWake, kMdns } kind = kSocket;
     EndpointState* ep = nullptr;
     int fd = -1;
     std::shared_ptr<std::function<void()>> callback;
@@ -103,6 +125,9 @@ class EventLoop {
   void FireTimers();
   void DrainTransmits();
   void SendOne(EndpointState* st, const Transmit& t);
+  void SendMdns(EndpointState* st, const Transmit& t);
+  MdnsSocket* OpenMdnsSocket(bool v6);
+  void ReadMdns(bool v6);
   void RecomputeDeadline();
   void Sweep();
   EndpointState* Find(Endpoint* ep);
@@ -118,6 +143,7 @@ class EventLoop {
   std::unordered_map<int, uint64_t> fd_watch_ids_;
   std::vector<std::function<void()>> hooks_;
   std::optional<Instant> deadline_;  // earliest PollTimeout over all endpoints
+  MdnsSocket mdns_[2];  // [0] IPv4, [1] IPv6
 
   // Reused receive buffers for recvmmsg (kBatch datagrams x 64 KiB).
   static constexpr int kBatch = 32;

@@ -12,6 +12,10 @@ constexpr uint64_t kMaxTimerStepsPerInstant = 10000;
 // Zero-delay links can ping-pong forever at one instant (e.g. two echo endpoints).
 constexpr uint64_t kMaxStepsPerInstant = 1000000;
 
+bool IsMulticast(const SocketAddress& a) {
+  return (a.is_v4() && (a.ip_bytes()[0] & 0xf0) == 0xe0) || (a.is_v6() && a.ip_bytes()[0] == 0xff);
+}
+
 Duration Nanos(uint64_t ns) { return std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(ns)); }
 uint64_t ToNanos(Duration d) {
   auto n = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
@@ -76,7 +80,9 @@ void VirtualNetwork::Send(EndpointEntry& from, Transmit t) {
       ++stats_.dropped_no_route;
       return;
     }
+    uint16_t port = t.from.port();
     t.from = *it;
+    if (IsMulticast(t.to) && port != 0) t.from.set_port(port);
   }
   if (tap_) tap_(t, now_);
   if (blackout_) {
@@ -191,6 +197,26 @@ bool VirtualNetwork::StepUntil(Instant limit) {
     InFlight p = queue_.top();
     queue_.pop();
     AdvanceTo(p.at, false);
+    if (IsMulticast(p.t.to)) {
+      // Every endpoint with an address of the group's family (snapshot: callbacks may remove).
+      std::vector<Endpoint*> members;
+      for (const auto& e : endpoints_)
+        for (const auto& a : e.addresses)
+          if (a.family() == p.t.to.family()) {
+            members.push_back(e.ep);
+            break;
+          }
+      if (members.empty()) ++stats_.dropped_no_route;
+      for (Endpoint* ep : members) {
+        size_t index = IndexOf(ep);
+        if (index >= endpoints_.size()) continue;
+        ++stats_.delivered;
+        ++stats_.multicast_delivered;
+        ep->HandleReceive(ByteView(p.t.data), p.t.to, p.t.from, now_);
+        AfterEvent(isolated_ ? IndexOf(ep) : 0);
+      }
+      return true;
+    }
     auto owner = owners_.find(p.t.to);
     if (owner == owners_.end()) {
       ++stats_.dropped_no_route;

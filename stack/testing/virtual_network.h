@@ -49,12 +49,19 @@ class VirtualNetwork {
     uint64_t lost = 0;              // loss + blackout
     uint64_t duplicated = 0;        // extra copies scheduled
     uint64_t dropped_no_route = 0;  // destination owned by no endpoint at delivery time
+    uint64_t multicast_delivered = 0;  // HandleReceive calls for multicast datagrams
     uint64_t queue_dropped = 0;     // tail drops of rate-limited links
     uint64_t timeouts_fired = 0;    // HandleTimeout calls
   };
 
   explicit VirtualNetwork(uint64_t seed, Instant start = Instant{} + std::chrono::hours(1));
 
+  // Multicast (224.0.0.0/4, ff00::/8 — e.g. mDNS to 224.0.0.251:5353): a datagram sent to a
+  // group is delivered to EVERY endpoint owning an address of that family, the sender included
+  // (like IP_MULTICAST_LOOP), with `local` = the group address. Its source is the sender's first
+  // address of the family with the port of Transmit.from when that is nonzero (an mDNS query
+  // from mdns::QuerySource() leaves from port 5353, as through the native loop's mDNS socket).
+  //
   // Registers `ep` as owner of `addresses` and calls ep->AddLocalAddress for each, then drains
   // its transmits. An address already owned by another endpoint is skipped (logged).
   void AddEndpoint(Endpoint* ep, std::vector<SocketAddress> addresses);

@@ -33,6 +33,8 @@ export class ChannelTable {
   // opts.emulateBufferedAmountLow: the implementation has no bufferedAmountLowThreshold/bufferedamountlow
   // (wrtc); keep the threshold here and fire the event by watching bufferedAmount on a timer after sends.
   // opts.normalizeState: fn(state) → state, for implementation-specific fixes of getChannel values.
+  // opts.sendManyHighWater / opts.sendManyLowThreshold: sendMany flow-control marks (werift needs a smaller
+  // high-water mark: its flush is quadratic in the queue length).
   constructor(opts = {}) {
     this.next = 1;
     this.byHandle = new Map();
@@ -40,6 +42,8 @@ export class ChannelTable {
     this.emulateLow = !!opts.emulateBufferedAmountLow;
     this.pollMs = this.emulateLow ? 3 : FLOW_FALLBACK_MS;
     this.normalizeState = opts.normalizeState || ((st) => st);
+    this.highWater = opts.sendManyHighWater || SEND_MANY_HIGH_WATER;
+    this.lowThreshold = Math.min(opts.sendManyLowThreshold || SEND_MANY_LOW_THRESHOLD, this.highWater);
   }
 
   // Registers a channel and starts forwarding its events. Returns the new handle.
@@ -245,7 +249,7 @@ export class ChannelTable {
       throw new DriverError('TypeError', 'size and count must be non-negative integers');
     }
     const savedThreshold = this._threshold(rec);
-    this._setThreshold(rec, SEND_MANY_LOW_THRESHOLD);
+    this._setThreshold(rec, this.lowThreshold);
     const strings = new Map();
     const message = (i) => {
       if (binary) return Buffer.alloc(size, i % 256);
@@ -265,7 +269,7 @@ export class ChannelTable {
           throw new DriverError('InvalidStateError', `channel is ${dc.readyState} after ${i} of ${count} messages`);
         }
         const queued = Math.max(dc.bufferedAmount, sentSinceWait);
-        if (queued > 0 && queued + size > SEND_MANY_HIGH_WATER) {
+        if (queued > 0 && queued + size > this.highWater) {
           await this._waitLow(rec);
           sentSinceWait = 0;
           continue;

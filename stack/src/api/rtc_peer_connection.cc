@@ -635,12 +635,15 @@ void RTCPeerConnection::ApplyNegotiatedTransports(bool final_answer) {
 }
 
 absl::Status RTCPeerConnection::Rollback(bool local) {
-  // §4.4.1.5 rollback: only from have-local-offer (local) or have-remote-offer (remote).
-  if (local && signaling_state_ != RTCSignalingState::kHaveLocalOffer)
+  // §4.4.1.5 "set the session description" step 4.2.x: a rollback (through either
+  // setLocalDescription or setRemoteDescription) is invalid in stable, have-local-pranswer and
+  // have-remote-pranswer; in have-local-offer or have-remote-offer it reverts the pending offer,
+  // whichever side it came from.
+  (void)local;
+  if (signaling_state_ != RTCSignalingState::kHaveLocalOffer &&
+      signaling_state_ != RTCSignalingState::kHaveRemoteOffer)
     return InvalidStateError(absl::StrCat("Called in wrong signalingState: ", ToString(signaling_state_)));
-  if (!local && signaling_state_ != RTCSignalingState::kHaveRemoteOffer)
-    return InvalidStateError(absl::StrCat("Called in wrong signalingState: ", ToString(signaling_state_)));
-  if (local) {
+  if (signaling_state_ == RTCSignalingState::kHaveLocalOffer) {
     pending_local_.reset();
     // Restore the m-sections of the current local description.
     sections_.clear();
@@ -992,6 +995,9 @@ void RTCPeerConnection::SetSignalingState(RTCSignalingState s) {
 void RTCPeerConnection::Emit(RTCEvent e) { events_.push_back(std::move(e)); }
 
 void RTCPeerConnection::ProcessTransportEvents() {
+  // API calls (StartGathering, AddRemoteCandidate, ...) leave work in the layers; move it up
+  // now rather than at the next input, which may never come (e.g. no remote peer yet).
+  if (!is_closed_) stack_->Pump(now_);
   while (auto ev = stack_->PollEvent()) {
     if (is_closed_) continue;
     if (auto* ie = std::get_if<ice::Event>(&*ev)) {

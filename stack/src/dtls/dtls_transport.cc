@@ -249,7 +249,14 @@ void Transport::HandleRecord(ByteView datagram, Instant now) {
   // RFC 7983 §7: DTLS datagrams start with a content type byte in 20..63.
   if (datagram.empty() || datagram[0] < 20 || datagram[0] > 63) return;
   if (incoming_.size() >= kMaxPendingIncoming) return;
-  incoming_.emplace_back(datagram.begin(), datagram.end());
+  if (!handshake_done_) {
+    // A fragmented ClientHello is reassembled here (mbedTLS 2.28 cannot, see the header).
+    auto whole = client_hello_.Process(datagram);
+    if (!whole) return;  // a fragment was buffered
+    incoming_.push_back(std::move(*whole));
+  } else {
+    incoming_.emplace_back(datagram.begin(), datagram.end());
+  }
   if (state_ == State::kNew) return;  // kept for Start
   Pump();
 }

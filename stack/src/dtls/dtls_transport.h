@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "dtls/certificate.h"
+#include "dtls/client_hello_reassembler.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/ssl.h"
 #include "util/bytes.h"
@@ -160,6 +161,7 @@ class Transport {
   std::optional<SrtpKeys> srtp_keys_;
 
   std::deque<Bytes> incoming_;
+  ClientHelloReassembler client_hello_;  // until the handshake is done (see its header)
   std::deque<Bytes> outgoing_;
   std::deque<Bytes> app_data_;
   std::vector<unsigned char> read_buf_;

@@ -1,17 +1,21 @@
 #include "engine/transport_stack.h"
 
 #include "engine/demux.h"
+#include "mdns/dns_message.h"
 
 namespace refrtc::engine {
 namespace {
 // Records from a remote that ICE has not validated (yet) are held, not processed: a peer whose
 // checks complete before ours sends its ClientHello early (RFC 8445 §7.3.1.5).
 constexpr size_t kMaxHeldDtls = 32;
+// Remote .local candidates waiting for resolution (the agent caps remote candidates at 100 too).
+constexpr size_t kMaxMdnsWaiting = 64;
 }  // namespace
 
 TransportStack::TransportStack(ice::AgentConfig ice_config,
-                               std::shared_ptr<dtls::Certificate> certificate, uint64_t seed)
-    : rng_(seed ^ 0x9e3779b97f4a7c15ull) {
+                               std::shared_ptr<dtls::Certificate> certificate, uint64_t seed,
+                               mdns::ResolverConfig mdns_config)
+    : rng_(seed ^ 0x9e3779b97f4a7c15ull), mdns_(std::move(mdns_config)) {
   ice_ = std::make_unique<ice::Agent>(std::move(ice_config), rng_);
   dtls_ = std::make_unique<dtls::Transport>(std::move(certificate), rng_.U64());
 }
@@ -66,6 +70,13 @@ void TransportStack::HandleReceive(ByteView packet, const SocketAddress& local,
   if (closed_) return;
   ++counters_.received;
   counters_.bytes_received += packet.size();
+  // mDNS first: its first byte (query id, 0) would look like STUN to RFC 7983 (see demux.h).
+  if (IsMdns(packet, local, remote)) {
+    ++counters_.mdns_received;
+    mdns_.HandlePacket(packet, remote, now);
+    Pump(now);
+    return;
+  }
   switch (Classify(packet)) {
     case PacketKind::kStun:
       ice_->HandleStun(packet, local, remote, now);
@@ -92,6 +103,7 @@ void TransportStack::HandleReceive(ByteView packet, const SocketAddress& local,
 void TransportStack::HandleTimeout(Instant now) {
   if (closed_) return;
   ice_->HandleTimeout(now);
+  mdns_.HandleTimeout(now);
   if (dtls_started_) dtls_->HandleTimeout(now);
   if (sctp_) sctp_->HandleTimeout(now);
   Pump(now);
@@ -105,14 +117,67 @@ void TransportStack::HandleIceEvent(const ice::Event& ev, Instant now) {
   }
 }
 
+void TransportStack::HandleMdnsCandidate(const ice::EventRemoteMdnsCandidate& ev, Instant now) {
+  if (mdns_waiting_.size() >= kMaxMdnsWaiting) {
+    ++counters_.mdns_candidates_dropped;
+    return;
+  }
+  // A cached name yields a Resolved event at once (handled in the same Pump).
+  if (!mdns_.Resolve(ev.candidate.address, now).ok()) {
+    ++counters_.mdns_candidates_dropped;
+    return;
+  }
+  mdns_waiting_.push_back(ev);
+}
+
+void TransportStack::HandleResolverEvent(const mdns::ResolverEvent& ev, Instant now) {
+  const std::string& name =
+      std::visit([](const auto& e) -> const std::string& { return e.name; }, ev);
+  const auto* resolved = std::get_if<mdns::Resolved>(&ev);
+  if (resolved) ++counters_.mdns_resolved;
+  else ++counters_.mdns_failed;  // draft-ietf-mmusic-mdns-ice-candidates §3.2.1: drop silently
+  std::vector<ice::EventRemoteMdnsCandidate> waiting;
+  waiting.swap(mdns_waiting_);
+  for (auto& w : waiting) {
+    if (!mdns::NameEquals(w.candidate.address, name)) {
+      mdns_waiting_.push_back(std::move(w));
+      continue;
+    }
+    if (!resolved) continue;
+    if (w.generation != ice_->remote_generation()) {  // an ICE restart happened meanwhile
+      ++counters_.mdns_candidates_dropped;
+      continue;
+    }
+    // Same foundation, priority, port and type: only the address becomes the resolved IP, so the
+    // pair (and its checks) use the real address.
+    for (const SocketAddress& a : resolved->addresses) {
+      ice::Candidate c = w.candidate;
+      c.address = a.IpString();
+      (void)ice_->AddRemoteCandidate(c, now);
+    }
+  }
+}
+
 void TransportStack::Pump(Instant now) {
   // Each pass moves everything one layer; loop until quiescent (bounded to avoid livelock).
   for (int pass = 0; pass < 64; ++pass) {
     bool progress = false;
     while (auto ev = ice_->PollEvent()) {
       progress = true;
+      if (auto* m = std::get_if<ice::EventRemoteMdnsCandidate>(&*ev)) {
+        HandleMdnsCandidate(*m, now);  // consumed here: the facade never sees .local names
+        continue;
+      }
       HandleIceEvent(*ev, now);
       events_.push_back(std::move(*ev));
+    }
+    while (auto ev = mdns_.PollEvent()) {
+      progress = true;
+      HandleResolverEvent(*ev, now);
+    }
+    while (auto t = mdns_.PollTransmit()) {
+      progress = true;
+      if (!closed_) transmits_.push_back(std::move(*t));
     }
     // A STUN exchange may have validated the source of held records.
     if (!held_dtls_.empty() && dtls_started_) ReplayHeldDtls(now);
@@ -171,6 +236,7 @@ std::optional<Instant> TransportStack::PollTimeout() const {
   auto take = [&t](std::optional<Instant> o) {
     if (o && (!t || *o < *t)) t = o;
   };
+  take(mdns_.PollTimeout());
   if (dtls_started_) take(dtls_->PollTimeout());
   if (sctp_ && sctp_started_) take(sctp_->PollTimeout());
   return t;

@@ -8,6 +8,12 @@
 //    flow on any valid pair); dropping the peer's first flight then cost a 1 s DTLS retransmit.
 //    DTLS is always *sent* on the selected pair.
 //  * SCTP starts only after DTLS is connected with the remote fingerprint verified.
+//  * Remote `.local` host candidates (browsers hide their addresses behind mDNS names) are
+//    resolved here: the agent reports them (ice::EventRemoteMdnsCandidate), the mdns::Resolver
+//    queries 224.0.0.251:5353 / [ff02::fb]:5353 (Transmits from mdns::QuerySource(), which hosts
+//    route to their shared mDNS socket), and each resolved address goes back to the agent as the
+//    same candidate with an IP literal. Unresolved names are dropped silently. mDNS datagrams
+//    are recognised before the RFC 7983 demux (engine/demux.h IsMdns).
 // The facade (api/) owns JSEP and the W3C objects; this class owns packets and timers.
 #pragma once
 #include <deque>
@@ -18,6 +24,7 @@
 
 #include "dtls/dtls_transport.h"
 #include "ice/agent.h"
+#include "mdns/resolver.h"
 #include "sctp/sctp_transport.h"
 #include "util/random.h"
 #include "util/time.h"
@@ -34,12 +41,16 @@ using TransportEvent = std::variant<ice::Event, DtlsStateChanged, sctp::Event>;
 struct PacketCounters {
   uint64_t received = 0, sent = 0, bytes_received = 0, bytes_sent = 0;
   uint64_t dropped_unknown = 0, dropped_dtls_unvalidated = 0, dropped_rtp = 0;
+  uint64_t mdns_received = 0;      // datagrams routed to the mDNS resolver
+  uint64_t mdns_resolved = 0;      // names resolved (each Resolved event)
+  uint64_t mdns_failed = 0;        // names unresolved after the retries
+  uint64_t mdns_candidates_dropped = 0;  // waiting-list overflow, resolver refusal, stale
 };
 
 class TransportStack {
  public:
   TransportStack(ice::AgentConfig ice_config, std::shared_ptr<dtls::Certificate> certificate,
-                 uint64_t seed);
+                 uint64_t seed, mdns::ResolverConfig mdns_config = {});
   ~TransportStack();
   TransportStack(const TransportStack&) = delete;
   TransportStack& operator=(const TransportStack&) = delete;
@@ -77,11 +88,14 @@ class TransportStack {
 
   void Close(Instant now);
   const PacketCounters& counters() const { return counters_; }
+  const mdns::Resolver& mdns() const { return mdns_; }
 
  private:
   void HandleIceEvent(const ice::Event& ev, Instant now);
   void MaybeStartDtls(Instant now);
   void ReplayHeldDtls(Instant now);
+  void HandleMdnsCandidate(const ice::EventRemoteMdnsCandidate& ev, Instant now);
+  void HandleResolverEvent(const mdns::ResolverEvent& ev, Instant now);
 
   std::unique_ptr<ice::Agent> ice_;
   Random rng_;
@@ -97,6 +111,9 @@ class TransportStack {
     SocketAddress local, remote;
   };
   std::deque<Held> held_dtls_;
+  // Remote mDNS candidates waiting for their name (bounded by kMaxMdnsWaiting).
+  mdns::Resolver mdns_;
+  std::vector<ice::EventRemoteMdnsCandidate> mdns_waiting_;
   std::deque<Transmit> transmits_;
   std::deque<TransportEvent> events_;
   PacketCounters counters_;

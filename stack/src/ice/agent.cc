@@ -65,7 +65,11 @@ void Agent::Queue(Transmit t) {
 }
 
 void Agent::PushEvent(Event e) {
-  if (events_.size() >= 4096) events_.pop_front();
+  if (events_.size() >= 4096) {
+    if (std::holds_alternative<EventRemoteMdnsCandidate>(events_.front())) --unpolled_mdns_events_;
+    events_.pop_front();
+  }
+  if (std::holds_alternative<EventRemoteMdnsCandidate>(e)) ++unpolled_mdns_events_;
   events_.push_back(std::move(e));
 }
 
@@ -80,6 +84,7 @@ std::optional<Event> Agent::PollEvent() {
   if (events_.empty()) return std::nullopt;
   Event e = std::move(events_.front());
   events_.pop_front();
+  if (std::holds_alternative<EventRemoteMdnsCandidate>(e)) --unpolled_mdns_events_;
   return e;
 }
 
@@ -230,10 +235,16 @@ absl::Status Agent::AddRemoteCandidate(const Candidate& c, Instant now) {
   if (closed_) return absl::OkStatus();
   if (c.protocol != "udp") return absl::OkStatus();  // TCP candidates: not supported, ignored
   if (c.component != 1) return absl::OkStatus();     // rtcp-mux: only component 1 is used
-  if (c.is_mdns()) return absl::OkStatus();          // mDNS names: resolving is a host concern
   auto ufrag = c.extensions.find("ufrag");
   if (remote_ && ufrag != c.extensions.end() && ufrag->second != remote_->ufrag)
     return absl::OkStatus();  // a candidate of another ICE generation
+  if (c.is_mdns()) {
+    // draft-ietf-mmusic-mdns-ice-candidates §3.2.1: resolved by the owner (mDNS is I/O-shaped
+    // and not the agent's job); it comes back through AddRemoteCandidate with an IP literal.
+    if (c.port == 0) return absl::InvalidArgumentError("unusable candidate port 0");
+    PushEvent(EventRemoteMdnsCandidate{c, remote_generation_});
+    return absl::OkStatus();
+  }
   auto addr = c.socket_address();
   if (!addr || addr->is_any() || addr->port() == 0)
     return absl::InvalidArgumentError(absl::StrCat("unusable candidate address \"", c.address, "\""));
@@ -287,6 +298,7 @@ void Agent::Restart(const Credentials& new_local, Instant now) {
   if (closed_) return;
   if (selected_) previous_local_ = local_;
   local_ = new_local;
+  ++remote_generation_;
   remote_.reset();
   remotes_.clear();
   pairs_.clear();
@@ -426,6 +438,8 @@ std::optional<Instant> Agent::PollTimeout() const {
   auto consider = [&](Instant x) {
     if (!t || x < *t) t = x;
   };
+  // An mDNS candidate waiting for its owner: wake now (see EventRemoteMdnsCandidate).
+  if (unpolled_mdns_events_ > 0) consider(last_now_);
   for (const auto& tx : transactions_) consider(tx.next);
   if (!consent_failed_ && remote_ && HasCheckWork())
     consider(last_check_sent_ ? *last_check_sent_ + config_.ta : last_now_);

@@ -84,8 +84,17 @@ struct EventStateChanged {
 struct EventSelectedPairChanged {
   SocketAddress local, remote;
 };
+// A remote candidate whose address is an mDNS name (draft-ietf-mmusic-mdns-ice-candidates
+// §3.2.1): the agent cannot pair it; the owner resolves the name and calls AddRemoteCandidate
+// again with the IP in `address` (foundation, priority, port kept). `generation` is
+// remote_generation() at the time: a resolution finishing after an ICE restart is stale.
+// While such an event is unpolled, PollTimeout() returns the current time so the owner wakes.
+struct EventRemoteMdnsCandidate {
+  Candidate candidate;
+  uint64_t generation = 0;
+};
 using Event = std::variant<EventLocalCandidate, EventGatheringStateChanged, EventStateChanged,
-                           EventSelectedPairChanged>;
+                           EventSelectedPairChanged, EventRemoteMdnsCandidate>;
 
 class Agent {
  public:
@@ -98,7 +107,8 @@ class Agent {
   void StartGathering(Instant now);
   // May come before or after remote candidates.
   void SetRemoteCredentials(const Credentials& creds);
-  // .local (mDNS) names and TCP candidates: OK, ignored. Component != 1: OK, ignored (rtcp-mux).
+  // .local (mDNS) names: OK, an EventRemoteMdnsCandidate for the owner to resolve (after the
+  // protocol/component/generation checks below). TCP candidates: OK, ignored. Component != 1: OK, ignored (rtcp-mux).
   // A "ufrag" extension that differs from the known remote ufrag (older generation): OK, ignored.
   // Unparseable address -> InvalidArgument. Over the remote-candidate cap -> ResourceExhausted.
   absl::Status AddRemoteCandidate(const Candidate& candidate, Instant now);
@@ -125,6 +135,8 @@ class Agent {
   const Credentials& local_credentials() const { return local_; }
   Role role() const { return role_; }
   bool selected_pair_nominated() const { return selected_ && selected_->nominated; }
+  // Incremented by Restart(): remote candidates of an older generation are not wanted anymore.
+  uint64_t remote_generation() const { return remote_generation_; }
   void Close();  // state kClosed, stops all sending
 
  private:
@@ -238,6 +250,8 @@ class Agent {
   Instant last_now_{};
   std::deque<Transmit> transmits_;
   std::deque<Event> events_;
+  size_t unpolled_mdns_events_ = 0;
+  uint64_t remote_generation_ = 0;
 };
 
 }  // namespace refrtc::ice
