@@ -984,10 +984,16 @@ class Cell {
 
   // Polls getState on side s until iceGatheringState is "complete"; returns its localDescription.
   absl::StatusOr<json> GatheredDescription(int s, Clock::time_point deadline) {
+    std::string last = "?";
     for (;;) {
+      if (Clock::now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrCat("timeout: ", SideName(s), " (", specs_[s]->name,
+                                                        ") never reached iceGatheringState complete (last: ", last, ")"));
+      }
       auto st = Call(s, "getState", json::object(), deadline);
       if (!st.ok()) return st.status();
-      if (st->value("iceGatheringState", std::string()) == "complete") {
+      last = st->value("iceGatheringState", std::string("?"));
+      if (last == "complete") {
         json d = st->value("localDescription", json());
         if (!d.is_object()) return absl::FailedPreconditionError(absl::StrCat(SideName(s), " has no localDescription"));
         return d;
