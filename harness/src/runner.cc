@@ -211,6 +211,9 @@ class Cell {
     std::vector<json> pending_candidates;  // from the other side, waiting for our remote description
     bool dead = false;
     std::string death;
+    // The scenario closed this side's peer connection: forwarded candidates still in flight may
+    // now be rejected (W3C addIceCandidate rejects once closed), which is not a failure.
+    bool closed = false;
   };
 
   std::string Tag() const { return absl::StrCat(sc_.name, " ", result_.a, "→", result_.b); }
@@ -438,7 +441,7 @@ class Cell {
     Side& side = sides_[s];
     auto bg = side.background.find(n);
     if (bg != side.background.end()) {
-      if (!msg.value("ok", false)) {
+      if (!msg.value("ok", false) && !side.closed) {
         background_errors_.push_back(absl::StrCat(bg->second, " on ", SideName(s), " failed: ", msg.value("error", json()).dump()));
       }
       side.background.erase(bg);
@@ -488,6 +491,7 @@ class Cell {
     cmd["id"] = id;
     cmd["op"] = op;
     if (TakesPc(op) && !args.contains("pc")) cmd["pc"] = side.pc;
+    if (op == "close") side.closed = true;
     if (op == "setRemoteDescription" && args.contains("description") && args["description"].is_object() &&
         args["description"].value("type", std::string()) == "rollback") {
       // After a remote rollback there may be no remote description: queue candidates until the next one.
