@@ -46,6 +46,8 @@ class Transport {
   // Give up on a handshake this long after Start (RFC 6347 §4.2.4.1 leaves the limit to the
   // implementation; mbedTLS's own doubling retransmit timer runs from 1 s up to 60 s).
   static constexpr Duration kHandshakeTimeout = std::chrono::seconds(30);
+  // Initial DTLS retransmission timer (doubles per retransmission up to 60 s).
+  static constexpr uint32_t kInitialRetransmitMs = 250;
   // Queue bounds: beyond these datagrams/records are dropped as a lossy network would.
   static constexpr size_t kMaxOutgoing = 1024;
   static constexpr size_t kMaxAppData = 1024;

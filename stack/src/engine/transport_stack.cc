@@ -58,6 +58,7 @@ void TransportStack::ReplayHeldDtls(Instant now) {
   held.swap(held_dtls_);
   for (auto& h : held) {
     if (ice_->IsValidatedRemote(h.local, h.remote)) {
+      dtls_reply_path_ = std::make_pair(h.local, h.remote);
       dtls_->HandleRecord(h.data, now);
     } else {
       held_dtls_.push_back(std::move(h));  // still unvalidated: keep (bounded on entry)
@@ -83,6 +84,7 @@ void TransportStack::HandleReceive(ByteView packet, const SocketAddress& local,
       break;
     case PacketKind::kDtls:
       if (dtls_started_ && ice_->IsValidatedRemote(local, remote)) {
+        dtls_reply_path_ = std::make_pair(local, remote);
         dtls_->HandleRecord(packet, now);
       } else if (held_dtls_.size() < kMaxHeldDtls) {
         held_dtls_.push_back({Bytes(packet.begin(), packet.end()), local, remote});
@@ -158,6 +160,13 @@ void TransportStack::HandleResolverEvent(const mdns::ResolverEvent& ev, Instant 
   }
 }
 
+std::optional<std::pair<SocketAddress, SocketAddress>> TransportStack::DtlsSendPath() const {
+  if (selected_) return selected_;
+  if (dtls_reply_path_ && ice_->HasConsent(dtls_reply_path_->first, dtls_reply_path_->second))
+    return dtls_reply_path_;
+  return std::nullopt;
+}
+
 void TransportStack::Pump(Instant now) {
   // Each pass moves everything one layer; loop until quiescent (bounded to avoid livelock).
   for (int pass = 0; pass < 64; ++pass) {
@@ -186,9 +195,26 @@ void TransportStack::Pump(Instant now) {
       transmits_.push_back(std::move(*t));
     }
     if (dtls_started_) {
+      // DTLS output waiting for a path with consent (see below).
+      if (!dtls_out_waiting_.empty()) {
+        if (auto path = DtlsSendPath()) {
+          for (auto& d : dtls_out_waiting_) transmits_.push_back({path->first, path->second, std::move(d)});
+          dtls_out_waiting_.clear();
+          progress = true;
+        }
+      }
       while (auto out = dtls_->PollOutgoing()) {
         progress = true;
-        if (selected_ && !closed_) transmits_.push_back({selected_->first, selected_->second, std::move(*out)});
+        // On the selected pair; before ICE has selected one (the peer's checks finished first and
+        // its ClientHello is here), back on the path the peer's records came from.
+        // Only where we have consent to send (RFC 7675): our own check on that pair succeeded.
+        // Until then the flight waits (bounded) instead of being lost to a retransmit timer.
+        if (closed_) continue;
+        if (auto path = DtlsSendPath()) {
+          transmits_.push_back({path->first, path->second, std::move(*out)});
+        } else if (dtls_out_waiting_.size() < kMaxHeldDtls) {
+          dtls_out_waiting_.push_back(std::move(*out));
+        }
       }
       dtls::State st = dtls_->state();
       if (st != last_dtls_state_) {

@@ -6,7 +6,8 @@
 //    otherwise dropped. Decision: not only the *selected* pair, because the two agents may
 //    select different pairs for a moment before nomination settles (RFC 8445 §12.1 lets data
 //    flow on any valid pair); dropping the peer's first flight then cost a 1 s DTLS retransmit.
-//    DTLS is always *sent* on the selected pair.
+//    DTLS is sent on the selected pair, or, before ICE has selected one, back on the path the
+//    peer's last record came from once our own check on it succeeded (RFC 7675 consent).
 //  * SCTP starts only after DTLS is connected with the remote fingerprint verified.
 //  * Remote `.local` host candidates (browsers hide their addresses behind mDNS names) are
 //    resolved here: the agent reports them (ice::EventRemoteMdnsCandidate), the mdns::Resolver
@@ -106,6 +107,10 @@ class TransportStack {
   bool sctp_started_ = false;
   dtls::State last_dtls_state_ = dtls::State::kNew;
   std::optional<std::pair<SocketAddress, SocketAddress>> selected_;
+  // (local, remote) of the latest DTLS record accepted from an ICE-validated source.
+  std::optional<std::pair<SocketAddress, SocketAddress>> dtls_reply_path_;
+  std::deque<Bytes> dtls_out_waiting_;  // DTLS datagrams waiting for a path with consent
+  std::optional<std::pair<SocketAddress, SocketAddress>> DtlsSendPath() const;
   struct Held {
     Bytes data;
     SocketAddress local, remote;

@@ -662,6 +662,13 @@ bool Agent::IsValidatedRemote(const SocketAddress& local, const SocketAddress& r
   return pairs_[i].state == PairState::kSucceeded || pairs_[i].remote_authenticated;
 }
 
+bool Agent::HasConsent(const SocketAddress& local, const SocketAddress& remote) const {
+  if (closed_ || consent_failed_) return false;
+  if (selected_ && selected_->local == local && selected_->remote == remote) return true;
+  int i = FindPair(local, remote);
+  return i >= 0 && pairs_[i].state == PairState::kSucceeded;
+}
+
 // ---------------------------------------------------------------------------------------------
 // State (W3C RTCIceTransportState)
 

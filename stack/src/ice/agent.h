@@ -130,6 +130,9 @@ class Agent {
   // True for a pair that succeeded a check, or from which an authenticated Binding request came
   // (the peer proved it knows our password), or the selected pair. DTLS/SCTP only from these.
   bool IsValidatedRemote(const SocketAddress& local, const SocketAddress& remote) const;
+  // RFC 7675 §5.1: we have consent to send to `remote` from `local` — our own check on that pair
+  // succeeded (an authenticated request from the peer is not consent).
+  bool HasConsent(const SocketAddress& local, const SocketAddress& remote) const;
   TransportState state() const { return state_; }
   GatheringState gathering_state() const { return gathering_state_; }
   const Credentials& local_credentials() const { return local_; }
