@@ -18,13 +18,15 @@
 #include "mbedtls/x509_crt.h"
 
 namespace refrtc::dtls {
-namespace {
 
 std::string MbedError(int ret) {
   char buf[160];
   mbedtls_strerror(ret, buf, sizeof(buf));
   return absl::StrCat(buf, " (-0x", absl::Hex(-ret), ")");
 }
+
+namespace {
+
 
 // Entropy source for a CTR_DRBG: all randomness comes from the host's Random (sans-IO rule).
 int RandomEntropy(void* p, unsigned char* out, size_t len) {

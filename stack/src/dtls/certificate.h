@@ -17,6 +17,9 @@
 
 namespace refrtc::dtls {
 
+// mbedTLS error text with its code, e.g. "X509 - ... (-0x2700)".
+std::string MbedError(int ret);
+
 // Hash functions usable in a=fingerprint (RFC 8122 §5 hash-func, names as in the IANA
 // "Hash Function Textual Names" registry). Lookup is case-insensitive.
 // Returns the digest of `der` or nullopt for an unsupported algorithm.

@@ -12,11 +12,6 @@
 namespace refrtc::dtls {
 namespace {
 
-std::string MbedError(int ret) {
-  char buf[160];
-  mbedtls_strerror(ret, buf, sizeof(buf));
-  return absl::StrCat(buf, " (-0x", absl::Hex(-ret), ")");
-}
 
 // Cipher suites in preference order, matching what libwebrtc/BoringSSL offers for DTLS 1.2
 // (RFC 8827 §6.5 requires TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256; RSA-certificate peers need
