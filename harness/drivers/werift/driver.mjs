@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as werift from 'werift';
 import { startDriver, emit, log, DriverError, notFound } from '../common/jsonlines.mjs';
+import { candidateInit } from '../common/candidates.mjs';
 import { ChannelTable } from '../common/channels.mjs';
 
 const require = createRequire(import.meta.url);
@@ -71,20 +72,6 @@ function addChannel(pcHandle, dc) {
   return ch;
 }
 
-function candidateInit(c, pc) {
-  let cand = c.candidate || '';
-  if (cand.startsWith('a=')) cand = cand.slice(2);
-  let sdpMid = c.sdpMid ?? null;
-  let sdpMLineIndex = c.sdpMLineIndex ?? null;
-  if (sdpMid === null && sdpMLineIndex === null) sdpMLineIndex = 0;
-  if (sdpMid === null && pc.localDescription) {
-    const mids = [...pc.localDescription.sdp.matchAll(/^a=mid:(\S+)/gm)].map((m) => m[1]);
-    if (mids[sdpMLineIndex] !== undefined) sdpMid = mids[sdpMLineIndex];
-  }
-  const out = { candidate: cand, sdpMid, sdpMLineIndex };
-  if (c.usernameFragment) out.usernameFragment = c.usernameFragment;
-  return out;
-}
 
 function attachPcEvents(handle, rec) {
   const pc = rec.pc;

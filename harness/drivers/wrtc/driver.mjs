@@ -3,6 +3,7 @@
 // See docs/DRIVER_PROTOCOL.md; quirks handled here are listed in peer-quirks (wrtc section).
 import { createRequire } from 'node:module';
 import { startDriver, emit, log, DriverError, notFound } from '../common/jsonlines.mjs';
+import { candidateInit } from '../common/candidates.mjs';
 import { ChannelTable } from '../common/channels.mjs';
 
 const require = createRequire(import.meta.url);
@@ -32,21 +33,6 @@ function getPc(handle) {
 
 const desc = (d) => (d ? { type: d.type, sdp: d.sdp } : null);
 
-// RTCIceCandidateInit in the `candidate:…` form (DRIVER_PROTOCOL "Clarifications").
-function candidateInit(c, pc) {
-  let cand = c.candidate || '';
-  if (cand.startsWith('a=')) cand = cand.slice(2);
-  let sdpMid = c.sdpMid === undefined ? null : c.sdpMid;
-  let sdpMLineIndex = c.sdpMLineIndex === undefined ? null : c.sdpMLineIndex;
-  if (sdpMid === null && sdpMLineIndex === null) sdpMLineIndex = 0;
-  if (sdpMid === null && pc.localDescription) {
-    const mids = [...pc.localDescription.sdp.matchAll(/^a=mid:(\S+)/gm)].map((m) => m[1]);
-    if (mids[sdpMLineIndex] !== undefined) sdpMid = mids[sdpMLineIndex];
-  }
-  const out = { candidate: cand, sdpMid, sdpMLineIndex };
-  if (c.usernameFragment) out.usernameFragment = c.usernameFragment;
-  return out;
-}
 
 function attachPcEvents(handle, pc) {
   pc.addEventListener('icecandidate', (e) => {
