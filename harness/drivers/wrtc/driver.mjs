@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { startDriver, emit, log, DriverError, notFound } from '../common/jsonlines.mjs';
 import { candidateInit } from '../common/candidates.mjs';
+import { pcStateFields } from '../common/state.mjs';
 import { ChannelTable } from '../common/channels.mjs';
 
 const require = createRequire(import.meta.url);
@@ -125,20 +126,7 @@ const ops = {
 
   getState: async (cmd) => {
     const pc = getPc(cmd.pc);
-    return {
-      signalingState: pc.signalingState,
-      iceGatheringState: pc.iceGatheringState,
-      iceConnectionState: pc.iceConnectionState,
-      connectionState: pc.connectionState,
-      localDescription: desc(pc.localDescription),
-      remoteDescription: desc(pc.remoteDescription),
-      currentLocalDescription: desc(pc.currentLocalDescription),
-      currentRemoteDescription: desc(pc.currentRemoteDescription),
-      pendingLocalDescription: desc(pc.pendingLocalDescription),
-      pendingRemoteDescription: desc(pc.pendingRemoteDescription),
-      canTrickleIceCandidates: pc.canTrickleIceCandidates === undefined ? null : pc.canTrickleIceCandidates,
-      sctp: sctpState(pc),
-    };
+    return { ...pcStateFields(pc, desc), sctp: sctpState(pc) };
   },
 
   createDataChannel: async (cmd) => {

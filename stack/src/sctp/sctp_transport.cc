@@ -168,17 +168,21 @@ Transport::Transport(bool is_dtls_client, uint16_t local_port, uint16_t remote_p
   if (sock_) ConfigureSocket();
 }
 
+// Abortive close: the association is freed now instead of lingering in the global stack.
+void Transport::AbortSocket() {
+  usrsctp_set_upcall(sock_, nullptr, nullptr);
+  struct linger lg;
+  lg.l_onoff = 1;
+  lg.l_linger = 0;
+  SetOpt(sock_, SOL_SOCKET, SO_LINGER, lg);
+  usrsctp_close(sock_);
+  sock_ = nullptr;
+}
+
 Transport::~Transport() {
   UsrsctpCall in_usrsctp;
   if (sock_) {
-    usrsctp_set_upcall(sock_, nullptr, nullptr);
-    // Abortive close: the association is freed now instead of lingering in the global stack.
-    struct linger lg;
-    lg.l_onoff = 1;
-    lg.l_linger = 0;
-    SetOpt(sock_, SOL_SOCKET, SO_LINGER, lg);
-    usrsctp_close(sock_);
-    sock_ = nullptr;
+    AbortSocket();
   }
   usrsctp_deregister_address(addr_token_);
   Global& g = G();
@@ -864,13 +868,7 @@ void Transport::Close(Instant now) {
   }
   if (state_ == State::kShuttingDown) return;
   // Not associated yet: abort the attempt.
-  usrsctp_set_upcall(sock_, nullptr, nullptr);
-  struct linger lg;
-  lg.l_onoff = 1;
-  lg.l_linger = 0;
-  SetOpt(sock_, SOL_SOCKET, SO_LINGER, lg);
-  usrsctp_close(sock_);
-  sock_ = nullptr;
+  AbortSocket();
   OnAssociationDown("closed");
 }
 

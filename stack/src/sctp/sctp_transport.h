@@ -143,6 +143,7 @@ class Transport {
   uint64_t discarded_oversized_messages() const { return discarded_oversized_; }
 
  private:
+  void AbortSocket();
   enum class State { kNew, kConnecting, kUp, kShuttingDown, kClosed };
   struct Channel {
     ChannelInit init;
