@@ -2,7 +2,7 @@
 //
 //   refrtc_harness [--suite NAME|all|a,b|file.json] [--scenario NAME,...] [--peers native,wrtc] [--pairs a:b,...]
 //                  [--report-dir DIR] [--html] [--missing skip|fail] [--conformance-dir DIR]
-//                  [--repo-root DIR] [--list] [-v|-vv]
+//                  [--repo-root DIR] [--jobs N] [--retries N] [--list] [-v|-vv]
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "matrix.h"
 #include "registry.h"
 #include "report.h"
 #include "runner.h"
@@ -34,11 +35,13 @@ int Usage(const std::string& error) {
   std::cerr << "usage: refrtc_harness [--suite NAME|all|a,b|file.json] [--scenario NAME[*],...] [--peers native,wrtc]\n"
                "                      [--pairs a:b,...]\n"
                "                      [--report-dir DIR] [--html] [--missing skip|fail] [--conformance-dir DIR]\n"
-               "                      [--repo-root DIR] [--list] [-v|-vv]\n"
+               "                      [--repo-root DIR] [--jobs N] [--retries N] [--list] [-v|-vv]\n"
                "Runs every scenario on every ordered pair (A offers, B answers) of --peers, or on --pairs.\n"
                "A suite is conformance/NAME.json or every file of conformance/NAME/; --scenario keeps only the\n"
                "scenarios of those names (a trailing * matches a prefix). Reports: DIR/report.json, DIR/junit.xml,\n"
-               "DIR/report.html (--html), DIR/logs/.\n";
+               "DIR/report.html (--html), DIR/logs/.\n"
+               "--jobs N runs N cells at a time (default 1). --retries N reruns a failed cell up to N times; a\n"
+               "cell that passes on a rerun counts as passed but is reported as flaky, with the first failure.\n";
   return 2;
 }
 
@@ -116,6 +119,7 @@ int main(int argc, char** argv) {
   std::string repo_root = REFRTC_SOURCE_DIR, conformance_dir, report_dir;
   if (const char* env = std::getenv("REFRTC_ROOT"); env && *env) repo_root = env;
   bool html = false, list = false;
+  int jobs = 1, retries = 0;
   RunOptions opts;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -133,6 +137,14 @@ int main(int argc, char** argv) {
     else if (a == "--repo-root") { if (!value(&repo_root)) return Usage("--repo-root needs a value"); }
     else if (a == "--missing") {
       if (!value(&missing_mode) || (missing_mode != "skip" && missing_mode != "fail")) return Usage("--missing skip|fail");
+    }
+    else if (a == "--jobs" || a == "-j" || a == "--retries") {
+      std::string v;
+      if (!value(&v)) return Usage(a + " needs a number");
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < (a == "--retries" ? 0 : 1) || n > 64) return Usage(a + ": bad number " + v);
+      (a == "--retries" ? retries : jobs) = static_cast<int>(n);
     }
     else if (a == "--html") html = true;
     else if (a == "--list") list = true;
@@ -199,29 +211,32 @@ int main(int argc, char** argv) {
   MakeDirs(report_dir + "/logs");
   opts.log_dir = report_dir + "/logs";
 
-  std::vector<CellResult> cells;
-  size_t total = scenarios.size() * pairs.size(), n = 0;
+  // Cells run on --jobs worker threads; results keep the scenario × pair order (matrix.h).
+  std::vector<MatrixJob> work;
   for (const Scenario& sc : scenarios) {
-    for (const auto& [a, b] : pairs) {
-      ++n;
-      DriverSpec da = LookupDriver(a, paths), db = LookupDriver(b, paths);
-      CellResult cell;
-      if (missing_mode == "skip" && (!da.missing.empty() || !db.missing.empty())) {
-        cell.scenario = sc.name;
-        cell.a = a;
-        cell.b = b;
-        cell.status = "skip";
-        cell.reason = !da.missing.empty() ? da.missing : db.missing;
-      } else {
-        cell = RunCell(sc, da, db, opts);
-      }
-      std::cerr << "[" << n << "/" << total << "] " << (sc.suite != sc.name ? sc.suite + "/" : "") << sc.name << " " << a << "→" << b << ": " << cell.status;
-      if (cell.status != "skip") std::cerr << " (" << static_cast<int64_t>(cell.duration_ms) << " ms)";
-      if (!cell.reason.empty() && cell.status != "pass") std::cerr << "\n    " << cell.reason;
-      std::cerr << std::endl;
-      cells.push_back(std::move(cell));
-    }
+    for (const auto& [a, b] : pairs) work.push_back({&sc, LookupDriver(a, paths), LookupDriver(b, paths)});
   }
+  MatrixOptions mopts;
+  mopts.jobs = jobs;
+  mopts.retries = retries;
+  mopts.skip_missing = missing_mode == "skip";
+  mopts.run = opts;
+  auto name_of = [&](size_t i) {
+    const Scenario& sc = *work[i].scenario;
+    return absl::StrCat(sc.suite != sc.name ? sc.suite + "/" : "", sc.name, " ", work[i].a.name, "→", work[i].b.name);
+  };
+  std::vector<CellResult> cells = RunMatrix(
+      work, mopts,
+      [&](size_t done, size_t i, const CellResult& cell) {
+        std::cerr << "[" << done << "/" << work.size() << "] " << name_of(i) << ": " << cell.status << (cell.flaky ? " (flaky)" : "");
+        if (cell.status != "skip") std::cerr << " (" << static_cast<int64_t>(cell.duration_ms) << " ms)";
+        if (!cell.reason.empty() && cell.status != "pass") std::cerr << "\n    " << cell.reason;
+        if (cell.flaky) std::cerr << "\n    " << cell.notes.front();
+        std::cerr << std::endl;
+      },
+      [&](size_t i, int attempt, const CellResult& failed) {
+        std::cerr << "    rerunning " << name_of(i) << " (attempt " << attempt << ") after: " << failed.reason << std::endl;
+      });
 
   PrintTable(std::cout, cells);
   nlohmann::json meta = {{"generated", Now()}, {"protocol", 1}, {"suites", suite}, {"conformanceDir", conformance_dir}};
@@ -238,6 +253,8 @@ int main(int argc, char** argv) {
   }
   Summary s = Summarize(cells);
   if (s.xfailed || s.xpassed) std::cout << s.xfailed << " known peer issues (xfail), " << s.xpassed << " unexpectedly passing (xpass)\n";
+  size_t flaky = std::count_if(cells.begin(), cells.end(), [](const CellResult& c) { return c.flaky; });
+  if (flaky) std::cout << flaky << " flaky (passed on a rerun; see the cell notes)\n";
   std::cout << s.passed << " passed, " << s.failed << " failed, " << s.skipped << " skipped" << std::endl;
   return s.failed == 0 ? 0 : 1;
 }

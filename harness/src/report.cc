@@ -69,6 +69,7 @@ json CellToJson(const CellResult& c) {
   j["throughput"] = t;
   if (!c.log_path.empty()) j["log"] = c.log_path;
   j["notes"] = c.notes;
+  j["flaky"] = c.flaky;
   return j;
 }
 
@@ -91,9 +92,11 @@ void PrintTable(std::ostream& out, const std::vector<CellResult>& cells) {
         absl::StrAppend(&note, note.empty() ? "" : ", ", c.throughput[i].label, ": ", absl::StrFormat("%.2f", c.throughput[i].mbps), " MB/s");
       }
     }
-    if (!c.notes.empty()) note = absl::StrCat(c.notes.size(), " known deviation(s); ", note);
+    size_t deviations = c.notes.size() - (c.flaky ? 1 : 0);
+    if (deviations) note = absl::StrCat(deviations, " known deviation(s); ", note);
+    if (c.flaky) note = absl::StrCat(FirstLine(c.notes.front(), 120), "; ", note);
     if (!c.reason.empty()) note = FirstLine(c.reason, 160);
-    out << Pad(c.scenario, w_sc) << "  " << Pad(Pair(c), w_pair) << "  " << Pad(c.status, 6) << "  " << Pad(setup, 9) << "  "
+    out << Pad(c.scenario, w_sc) << "  " << Pad(Pair(c), w_pair) << "  " << Pad(c.flaky ? "flaky" : c.status, 6) << "  " << Pad(setup, 9) << "  "
         << Pad(mbps, 8) << "  " << note << "\n";
   }
 }
@@ -214,7 +217,8 @@ bool WriteHtmlReport(const std::string& path, const std::vector<CellResult>& cel
       if (it == at.end()) { f << "<td></td>"; continue; }
       const CellResult& c = *it->second;
       f << "<td class=\"" << Html(c.status) << "\" title=\"" << Html(c.reason) << "\"><b>" << Html(c.status) << "</b>";
-      if (!c.notes.empty()) f << " <small title=\"" << Html(c.notes.front()) << "\">(" << c.notes.size() << " known deviation(s))</small>";
+      if (c.flaky) f << " <small class=\"flaky\" title=\"" << Html(c.notes.front()) << "\">(flaky: passed on a rerun)</small>";
+      if (c.notes.size() > (c.flaky ? 1u : 0u)) f << " <small title=\"" << Html(c.notes.front()) << "\">(" << c.notes.size() << " known deviation(s))</small>";
       if (c.setup_ms) f << "<br><small>setup " << absl::StrFormat("%.0f", *c.setup_ms) << " ms</small>";
       for (const ThroughputResult& t : c.throughput) {
         f << "<br><small>" << Html(t.label) << ": " << absl::StrFormat("%.1f", t.mbps) << " MB/s</small>";

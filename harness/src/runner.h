@@ -40,6 +40,7 @@ struct CellResult {
   nlohmann::json hello = nlohmann::json::array();  // hello results of A and B
   std::string log_path;        // protocol trace + driver stderr
   std::vector<std::string> notes;  // known peer deviations tolerated by step-level knownIssues
+  bool flaky = false;              // failed, then passed on a rerun (--retries); notes say how it failed
 };
 
 struct RunOptions {

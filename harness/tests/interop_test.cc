@@ -46,7 +46,7 @@ TEST_P(InteropMatrix, AllScenariosPass) {
   }
   std::string pair = std::string(p.a) + ":" + p.b;
   std::string report_dir = std::string(REFRTC_REPORT_DIR) + "/" + p.a + "-" + p.b;
-  std::string cmd = std::string("'") + REFRTC_HARNESS_BIN + "' --suite " + p.suites + " --pairs " + pair + " --report-dir '" +
+  std::string cmd = std::string("'") + REFRTC_HARNESS_BIN + "' --suite " + p.suites + " --pairs " + pair + " --retries 1 --report-dir '" +
                     report_dir + "' --repo-root '" REFRTC_SOURCE_DIR "' 2>&1";
   FILE* f = popen(cmd.c_str(), "r");
   ASSERT_NE(f, nullptr) << "cannot run " << cmd;
