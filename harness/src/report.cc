@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -189,36 +190,107 @@ bool WriteJUnitReport(const std::string& path, const std::vector<CellResult>& ce
   return static_cast<bool>(f);
 }
 
+namespace {
+
+// The tail of a cell's log for the self-contained report (logs can be megabytes; the end is where
+// a failure shows).
+std::string LogTail(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  std::streamoff from = size > static_cast<std::streamoff>(max_bytes) ? size - static_cast<std::streamoff>(max_bytes) : 0;
+  in.seekg(from);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (from > 0) text = absl::StrCat("[… first ", from, " bytes left out; whole log: ", path, "]\n", text);
+  return text;
+}
+
+std::string BaseName(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
 bool WriteHtmlReport(const std::string& path, const std::vector<CellResult>& cells, const json& meta) {
-  std::vector<std::string> scenarios, pairs;
+  std::vector<std::string> scenarios, pairs, impls;
   std::map<std::pair<std::string, std::string>, const CellResult*> at;
+  std::map<std::string, std::string> suite_of;
   for (const CellResult& c : cells) {
     if (std::find(scenarios.begin(), scenarios.end(), c.scenario) == scenarios.end()) scenarios.push_back(c.scenario);
     if (std::find(pairs.begin(), pairs.end(), Pair(c)) == pairs.end()) pairs.push_back(Pair(c));
+    for (const std::string& i : {c.a, c.b}) {
+      if (std::find(impls.begin(), impls.end(), i) == impls.end()) impls.push_back(i);
+    }
     at[{c.scenario, Pair(c)}] = &c;
+    suite_of[c.scenario] = c.suite.empty() || c.suite == c.scenario ? "core" : c.suite;
   }
   Summary s = Summarize(cells);
   std::ofstream f(path, std::ios::trunc);
   if (!f) return false;
   f << "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>refrtc conformance</title><style>\n"
-       "body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
-       "td,th{border:1px solid #ccc;padding:.4em .7em;text-align:left;vertical-align:top}"
+       "body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
+       "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}"
        ".pass{background:#d7f5d7}.fail{background:#f8d0d0}.skip{background:#eee}.xfail{background:#fbeec0}.xpass{background:#d0e4f8}"
-       "small{color:#555}pre{white-space:pre-wrap;max-width:70em}\n</style></head><body>\n";
-  f << "<h1>refrtc conformance matrix</h1>\n<p>A offers, B answers. Generated " << Html(meta.value("generated", std::string()))
-    << ". " << s.passed << " passed, " << s.failed << " failed, " << s.skipped << " skipped, " << s.xfailed
-    << " known peer issues.</p>\n<table><tr><th>scenario</th>";
+       ".flaky{color:#a60}.part{background:#fde7c8}small{color:#555}pre{white-space:pre-wrap;max-width:90em;font-size:85%}"
+       "th.suite{background:#f4f4f4}\n</style></head><body>\n";
+  f << "<h1>refrtc conformance matrix</h1>\n<p>A offers, B answers. Generated " << Html(meta.value("generated", std::string()));
+  if (meta.contains("seed")) f << ", seed " << Html(meta["seed"].dump());
+  f << ". " << s.passed << " passed, " << s.failed << " failed, " << s.skipped << " skipped, " << s.xfailed
+    << " known peer issues (xfail), " << s.xpassed << " unexpected passes (xpass).</p>\n";
+
+  // Implementation × implementation: passed (incl. xfail) / run, per ordered pair.
+  f << "<h2>Implementations</h2>\n<p><small>Row: offerer (A); column: answerer (B). Passed / cells run; "
+       "xfail (a documented peer bug) counts as passed.</small></p>\n<table><tr><th>A \\ B</th>";
+  for (const std::string& b : impls) f << "<th>" << Html(b) << "</th>";
+  f << "</tr>\n";
+  for (const std::string& a : impls) {
+    f << "<tr><th>" << Html(a) << "</th>";
+    for (const std::string& b : impls) {
+      int run = 0, ok = 0, failed = 0, xf = 0, flaky = 0;
+      for (const CellResult& c : cells) {
+        if (c.a != a || c.b != b || c.status == "skip") continue;
+        ++run;
+        ok += c.status == "pass" || c.status == "xfail" || c.status == "xpass";
+        failed += c.status == "fail";
+        xf += c.status == "xfail";
+        flaky += c.flaky;
+      }
+      if (run == 0) { f << "<td></td>"; continue; }
+      f << "<td class=\"" << (failed == 0 ? "pass" : ok == 0 ? "fail" : "part") << "\">" << ok << " / " << run;
+      if (xf) f << "<br><small>" << xf << " xfail</small>";
+      if (flaky) f << "<br><small class=\"flaky\">" << flaky << " flaky</small>";
+      f << "</td>";
+    }
+    f << "</tr>\n";
+  }
+  f << "</table>\n";
+
+  f << "<h2>Scenarios</h2>\n<table><tr><th>scenario</th>";
   for (const std::string& p : pairs) f << "<th>" << Html(p) << "</th>";
   f << "</tr>\n";
+  std::string last_suite;
   for (const std::string& sc : scenarios) {
+    if (suite_of[sc] != last_suite) {
+      last_suite = suite_of[sc];
+      f << "<tr><th class=\"suite\" colspan=\"" << pairs.size() + 1 << "\">" << Html(last_suite) << "</th></tr>\n";
+    }
     f << "<tr><th>" << Html(sc) << "</th>";
     for (const std::string& p : pairs) {
       auto it = at.find({sc, p});
       if (it == at.end()) { f << "<td></td>"; continue; }
       const CellResult& c = *it->second;
-      f << "<td class=\"" << Html(c.status) << "\" title=\"" << Html(c.reason) << "\"><b>" << Html(c.status) << "</b>";
-      if (c.flaky) f << " <small class=\"flaky\" title=\"" << Html(c.notes.front()) << "\">(flaky: passed on a rerun)</small>";
-      if (c.notes.size() > (c.flaky ? 1u : 0u)) f << " <small title=\"" << Html(c.notes.front()) << "\">(" << c.notes.size() << " known deviation(s))</small>";
+      std::string anchor = absl::StrCat(c.scenario, "__", c.a, "-", c.b);
+      bool detailed = !c.reason.empty() || !c.notes.empty();
+      f << "<td class=\"" << Html(c.status) << "\" title=\"" << Html(FirstLine(c.reason, 300)) << "\">";
+      if (detailed) f << "<a href=\"#" << Html(anchor) << "\">";
+      f << "<b>" << Html(c.status) << "</b>";
+      if (detailed) f << "</a>";
+      if (c.status != "skip") f << " <small>" << absl::StrFormat("%.1f", c.duration_ms / 1000) << " s</small>";
+      if (c.flaky) f << " <small class=\"flaky\" title=\"" << Html(c.notes.front()) << "\">flaky</small>";
+      size_t deviations = c.notes.size() - (c.flaky ? 1u : 0u);
+      if (deviations) f << " <small>(" << deviations << " known deviation(s))</small>";
       if (c.setup_ms) f << "<br><small>setup " << absl::StrFormat("%.0f", *c.setup_ms) << " ms</small>";
       for (const ThroughputResult& t : c.throughput) {
         f << "<br><small>" << Html(t.label) << ": " << absl::StrFormat("%.1f", t.mbps) << " MB/s</small>";
@@ -228,15 +300,24 @@ bool WriteHtmlReport(const std::string& path, const std::vector<CellResult>& cel
     f << "</tr>\n";
   }
   f << "</table>\n";
+  // Details: reasons and notes, with the tail of the cell's log inline for failures, xfails and
+  // flaky cells (the report stays one self-contained file), and a relative link to every log.
   bool any = false;
   for (const CellResult& c : cells) {
     if (c.reason.empty() && c.notes.empty()) continue;
     if (!any) f << "<h2>Details</h2>\n";
     any = true;
-    f << "<h3>" << Html(c.scenario) << " — " << Html(Pair(c)) << " (" << Html(c.status) << ")</h3><pre>" << Html(c.reason);
-    for (const std::string& n : c.notes) f << "\n" << Html(n);
+    f << "<h3 id=\"" << Html(absl::StrCat(c.scenario, "__", c.a, "-", c.b)) << "\">" << Html(c.scenario) << " — " << Html(Pair(c))
+      << " (" << Html(c.flaky ? "pass, flaky" : c.status) << ")</h3><pre>" << Html(c.reason);
+    for (const std::string& n : c.notes) f << (c.reason.empty() && &n == &c.notes.front() ? "" : "\n") << Html(n);
     f << "</pre>";
-    if (!c.log_path.empty()) f << "<p><small>log: " << Html(c.log_path) << "</small></p>";
+    if (!c.log_path.empty()) {
+      f << "<p><small>log: <a href=\"logs/" << Html(BaseName(c.log_path)) << "\">" << Html(c.log_path) << "</a></small></p>";
+      if (c.status == "fail" || c.status == "xfail" || c.flaky) {
+        std::string tail = LogTail(c.log_path, 48 * 1024);
+        if (!tail.empty()) f << "<details><summary>log (end)</summary><pre>" << Html(tail) << "</pre></details>";
+      }
+    }
     f << "\n";
   }
   f << "</body></html>\n";

@@ -788,7 +788,7 @@ class Cell {
                             std::optional<Clock::time_point> t0 = std::nullopt) {
     if (!t0) t0 = Clock::now();
     for (const ChannelSpec& c : specs) {
-      for (int s = 0; s < (c.negotiated ? 2 : 1); ++s) {
+      for (int s : c.negotiated ? std::vector<int>{0, 1} : std::vector<int>{c.side}) {
         auto r = Call(s, "createDataChannel", json{{"label", c.label}, {"options", c.options}}, deadline);
         if (!r.ok()) return r.status();
         if (!r->contains("channel") || !(*r)["channel"].is_string()) {
@@ -802,14 +802,15 @@ class Cell {
     }
     for (const ChannelSpec& c : specs) {
       if (!c.negotiated) {
+        int o = 1 - c.side;  // the side that learns of the in-band channel through `datachannel`
         auto ev = WaitEvent(
-            1, [&](const json& e) { return e.value("event", "") == "datachannel" && e.value("label", "") == c.label; },
+            o, [&](const json& e) { return e.value("event", "") == "datachannel" && e.value("label", "") == c.label; },
             absl::StrCat("'datachannel' with label \"", c.label, "\""), deadline);
         if (!ev.ok()) return ev.status();
         if (!ev->contains("channel") || !(*ev)["channel"].is_string()) {
           return absl::FailedPreconditionError("datachannel event without a channel handle");
         }
-        channels_[c.name][1] = (*ev)["channel"].get<std::string>();
+        channels_[c.name][o] = (*ev)["channel"].get<std::string>();
       }
       for (int s = 0; s < 2; ++s) {
         auto ev = WaitChannelEvent(s, "open", channels_[c.name][s], deadline);

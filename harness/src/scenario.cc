@@ -171,8 +171,37 @@ absl::Status ParseChannels(const json& body, absl::string_view where, std::set<s
       // In-band channels are matched to `datachannel` events by label.
       return Bad(w, absl::StrCat("duplicate label \"", spec.label, "\" among in-band channels"));
     }
-    if (!names->insert(spec.name).second) return Bad(w, absl::StrCat("channel name \"", spec.name, "\" used twice"));
-    out->push_back(std::move(spec));
+    if (c.contains("from")) {
+      if (!c["from"].is_string() || (c["from"] != "A" && c["from"] != "B")) return Bad(w, "\"from\" must be \"A\" or \"B\"");
+      spec.side = c["from"] == "B" ? 1 : 0;
+    }
+    // "repeat": N expands into N channels NAME0..NAME(N-1) labelled LABEL-0..LABEL-(N-1) (a
+    // negotiated one's id grows by 2 per copy, keeping the DTLS-role parity of RFC 8832 §6).
+    int64_t repeat = 0;
+    if (auto s = GetInt(c, "repeat", w, 1, 4096, &repeat); !s.ok()) return s;
+    std::vector<ChannelSpec> copies;
+    if (repeat == 0) {
+      copies.push_back(std::move(spec));
+    } else {
+      for (int64_t k = 0; k < repeat; ++k) {
+        ChannelSpec copy = spec;
+        copy.name = absl::StrCat(spec.name, k);
+        copy.label = absl::StrCat(spec.label, "-", k);
+        if (copy.negotiated) {
+          int64_t id = spec.options["id"].get<int64_t>() + 2 * k;
+          if (id > 65534) return Bad(w, "repeat runs the negotiated id past 65534");
+          copy.options["id"] = id;
+        }
+        copies.push_back(std::move(copy));
+      }
+    }
+    for (ChannelSpec& one : copies) {
+      if (!one.negotiated && repeat > 0 && !labels.insert(one.label).second) {
+        return Bad(w, absl::StrCat("duplicate label \"", one.label, "\" among in-band channels"));
+      }
+      if (!names->insert(one.name).second) return Bad(w, absl::StrCat("channel name \"", one.name, "\" used twice"));
+      out->push_back(std::move(one));
+    }
   }
   return absl::OkStatus();
 }

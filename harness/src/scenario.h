@@ -54,6 +54,7 @@ struct ChannelSpec {
   std::string label;
   nlohmann::json options = nlohmann::json::object();  // RTCDataChannelInit
   bool negotiated = false;
+  int side = 0;  // "from": the side that creates an in-band channel (the other gets `datachannel`)
 };
 
 struct KnownIssue {
