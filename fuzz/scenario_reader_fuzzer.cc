@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "../harness/src/scenario.cc"
+#include "../harness/src/relay.cc"  // ParseNetworkChange ("network" in scenarios)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view text(reinterpret_cast<const char*>(data), size);

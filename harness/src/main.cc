@@ -2,13 +2,14 @@
 //
 //   refrtc_harness [--suite NAME|all|a,b|file.json] [--scenario NAME,...] [--peers native,wrtc] [--pairs a:b,...]
 //                  [--report-dir DIR] [--html] [--missing skip|fail] [--conformance-dir DIR]
-//                  [--repo-root DIR] [--jobs N] [--retries N] [--list] [-v|-vv]
+//                  [--repo-root DIR] [--jobs N] [--retries N] [--seed N] [--list] [-v|-vv]
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
+#include <memory>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "report.h"
 #include "runner.h"
 #include "scenario.h"
+#include "turn_server.h"
 
 #ifndef REFRTC_SOURCE_DIR
 #define REFRTC_SOURCE_DIR "."
@@ -35,13 +37,14 @@ int Usage(const std::string& error) {
   std::cerr << "usage: refrtc_harness [--suite NAME|all|a,b|file.json] [--scenario NAME[*],...] [--peers native,wrtc]\n"
                "                      [--pairs a:b,...]\n"
                "                      [--report-dir DIR] [--html] [--missing skip|fail] [--conformance-dir DIR]\n"
-               "                      [--repo-root DIR] [--jobs N] [--retries N] [--list] [-v|-vv]\n"
+               "                      [--repo-root DIR] [--jobs N] [--retries N] [--seed N] [--list] [-v|-vv]\n"
                "Runs every scenario on every ordered pair (A offers, B answers) of --peers, or on --pairs.\n"
                "A suite is conformance/NAME.json or every file of conformance/NAME/; --scenario keeps only the\n"
                "scenarios of those names (a trailing * matches a prefix). Reports: DIR/report.json, DIR/junit.xml,\n"
                "DIR/report.html (--html), DIR/logs/.\n"
                "--jobs N runs N cells at a time (default 1). --retries N reruns a failed cell up to N times; a\n"
-               "cell that passes on a rerun counts as passed but is reported as flaky, with the first failure.\n";
+               "cell that passes on a rerun counts as passed but is reported as flaky, with the first failure.\n"
+               "--seed N seeds the impaired relay of scenarios with a \"network\" (default 1; printed with the results).\n";
   return 2;
 }
 
@@ -146,6 +149,15 @@ int main(int argc, char** argv) {
       if (v.empty() || *end != '\0' || n < (a == "--retries" ? 0 : 1) || n > 64) return Usage(a + ": bad number " + v);
       (a == "--retries" ? retries : jobs) = static_cast<int>(n);
     }
+    else if (a == "--seed") {
+      // The relay's impairment decisions (relay.h); the same seed replays the same decisions.
+      std::string v;
+      if (!value(&v)) return Usage("--seed needs a number");
+      char* end = nullptr;
+      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || v[0] == '-') return Usage("--seed: bad number " + v);
+      opts.seed = n;
+    }
     else if (a == "--html") html = true;
     else if (a == "--list") list = true;
     else if (a == "-v") opts.verbose = 1;
@@ -211,10 +223,42 @@ int main(int argc, char** argv) {
   MakeDirs(report_dir + "/logs");
   opts.log_dir = report_dir + "/logs";
 
+  // STUN/TURN: one coturn for the run, only when a selected scenario has ${turn.*}/${stun.*}
+  // placeholders (turn_server.h). Without it those cells are treated like a missing driver.
+  std::vector<bool> needs_turn;
+  for (const Scenario& sc : scenarios) needs_turn.push_back(ScenarioUsesServers(sc));
+  std::unique_ptr<TurnServerProcess> turn_server;
+  std::string turn_missing;
+  if (std::find(needs_turn.begin(), needs_turn.end(), true) != needs_turn.end()) {
+    std::string bin = TurnServerProcess::FindBinary();
+    if (bin.empty()) {
+      turn_missing = "coturn (turnserver) not installed";
+    } else {
+      auto started = TurnServerProcess::Start(bin, report_dir + "/logs/turnserver.log", report_dir + "/turnserver");
+      if (started.ok()) turn_server = std::move(*started);
+      else turn_missing = absl::StrCat("coturn (turnserver) failed to start: ", started.status().message());
+    }
+    if (turn_server) {
+      if (opts.verbose) std::cerr << "turnserver on 127.0.0.1:" << turn_server->info().port << " (pid " << turn_server->pid() << ")\n";
+      for (size_t i = 0; i < scenarios.size(); ++i) {
+        if (!needs_turn[i]) continue;
+        if (auto st = SubstituteServers(&scenarios[i], turn_server->info().Placeholders()); !st.ok()) {
+          std::cerr << "refrtc_harness: " << st.message() << "\n";
+          return 2;
+        }
+      }
+    } else {
+      std::cerr << "refrtc_harness: " << turn_missing << "\n";
+    }
+  }
+
   // Cells run on --jobs worker threads; results keep the scenario × pair order (matrix.h).
   std::vector<MatrixJob> work;
-  for (const Scenario& sc : scenarios) {
-    for (const auto& [a, b] : pairs) work.push_back({&sc, LookupDriver(a, paths), LookupDriver(b, paths)});
+  for (size_t i = 0; i < scenarios.size(); ++i) {
+    for (const auto& [a, b] : pairs) {
+      work.push_back({&scenarios[i], LookupDriver(a, paths), LookupDriver(b, paths)});
+      if (needs_turn[i] && !turn_missing.empty() && work.back().a.missing.empty()) work.back().a.missing = turn_missing;
+    }
   }
   MatrixOptions mopts;
   mopts.jobs = jobs;
@@ -238,8 +282,10 @@ int main(int argc, char** argv) {
         std::cerr << "    rerunning " << name_of(i) << " (attempt " << attempt << ") after: " << failed.reason << std::endl;
       });
 
+  std::cout << "seed " << opts.seed << " (relay impairments; rerun with --seed " << opts.seed << ")\n";
   PrintTable(std::cout, cells);
-  nlohmann::json meta = {{"generated", Now()}, {"protocol", 1}, {"suites", suite}, {"conformanceDir", conformance_dir}};
+  nlohmann::json meta = {{"generated", Now()}, {"protocol", 1}, {"suites", suite}, {"conformanceDir", conformance_dir},
+                         {"seed", opts.seed}};
   std::string json_path = report_dir + "/report.json";
   if (!WriteJsonReport(json_path, cells, meta)) std::cerr << "refrtc_harness: cannot write " << json_path << "\n";
   else std::cout << "report: " << json_path << "\n";

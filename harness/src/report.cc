@@ -58,6 +58,16 @@ Summary Summarize(const std::vector<CellResult>& cells) {
   return s;
 }
 
+// Notes that are tolerated deviations: not the flaky marker, nor the relay's counters ("relay ...")
+// and measured statistics ("stats: ...") that relay cells add.
+size_t Deviations(const CellResult& c) {
+  size_t n = 0;
+  for (const std::string& note : c.notes) {
+    if (note.rfind("relay ", 0) != 0 && note.rfind("stats: ", 0) != 0) ++n;
+  }
+  return n - (c.flaky && n > 0 ? 1 : 0);
+}
+
 json CellToJson(const CellResult& c) {
   json j = {{"scenario", c.scenario}, {"a", c.a}, {"b", c.b}, {"pair", Pair(c)}, {"status", c.status},
             {"reason", c.reason}, {"durationMs", c.duration_ms}, {"drivers", c.hello}};
@@ -71,6 +81,7 @@ json CellToJson(const CellResult& c) {
   if (!c.log_path.empty()) j["log"] = c.log_path;
   j["notes"] = c.notes;
   j["flaky"] = c.flaky;
+  if (!c.network.is_null()) j["network"] = c.network;  // relay seed, counters, pcap / key log
   return j;
 }
 
@@ -93,7 +104,7 @@ void PrintTable(std::ostream& out, const std::vector<CellResult>& cells) {
         absl::StrAppend(&note, note.empty() ? "" : ", ", c.throughput[i].label, ": ", absl::StrFormat("%.2f", c.throughput[i].mbps), " MB/s");
       }
     }
-    size_t deviations = c.notes.size() - (c.flaky ? 1 : 0);
+    size_t deviations = Deviations(c);
     if (deviations) note = absl::StrCat(deviations, " known deviation(s); ", note);
     if (c.flaky) note = absl::StrCat(FirstLine(c.notes.front(), 120), "; ", note);
     if (!c.reason.empty()) note = FirstLine(c.reason, 160);
@@ -289,7 +300,7 @@ bool WriteHtmlReport(const std::string& path, const std::vector<CellResult>& cel
       if (detailed) f << "</a>";
       if (c.status != "skip") f << " <small>" << absl::StrFormat("%.1f", c.duration_ms / 1000) << " s</small>";
       if (c.flaky) f << " <small class=\"flaky\" title=\"" << Html(c.notes.front()) << "\">flaky</small>";
-      size_t deviations = c.notes.size() - (c.flaky ? 1u : 0u);
+      size_t deviations = Deviations(c);
       if (deviations) f << " <small>(" << deviations << " known deviation(s))</small>";
       if (c.setup_ms) f << "<br><small>setup " << absl::StrFormat("%.0f", *c.setup_ms) << " ms</small>";
       for (const ThroughputResult& t : c.throughput) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <functional>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "driver_process.h"
+#include "relay.h"
 #include "util/codec.h"
 
 namespace refrtc::harness {
@@ -162,8 +164,12 @@ class Cell {
     }
     bool timed_out = absl::IsDeadlineExceeded(st);
     Finish(/*kill_now=*/timed_out);
+    StopRelay();
     if (st.ok()) {
       result_.status = "pass";
+    } else if (!skip_reason_.empty() && absl::IsUnimplemented(st)) {
+      result_.status = "skip";
+      result_.reason = skip_reason_;
     } else {
       result_.status = "fail";
       result_.reason = std::string(st.message());
@@ -216,6 +222,22 @@ class Cell {
     bool closed = false;
   };
 
+  // A second connection in the same cell: signalling state starts over under a new pc name.
+  void NewPeerConnection(int s, const std::string& name) {
+    Side& side = sides_[s];
+    Trace(absl::StrCat(SideName(s), ": new peer connection \"", name, "\" (was \"", side.pc, "\")"));
+    side.pc = name;
+    side.remote_set = false;
+    side.hold = false;
+    side.outbox.clear();
+    side.description_in_flight = false;
+    side.srd_rollback = false;
+    side.after_description.clear();
+    side.local_description = json();
+    side.pending_candidates.clear();
+    side.closed = false;
+  }
+
   std::string Tag() const { return absl::StrCat(sc_.name, " ", result_.a, "→", result_.b); }
 
   void OpenLog() {
@@ -243,12 +265,19 @@ class Cell {
   }
 
   absl::Status Start() {
+    if (auto st = StartRelay(); !st.ok()) return st;
     for (int s = 0; s < 2; ++s) {
       if (!specs_[s]->missing.empty()) {
         return absl::FailedPreconditionError(absl::StrCat("driver ", specs_[s]->name, " unavailable: ", specs_[s]->missing));
       }
       sides_[s].pc = s == 0 ? "a" : "b";
-      auto proc = DriverProcess::Start(specs_[s]->argv, specs_[s]->cwd);
+      std::vector<std::string> argv = specs_[s]->argv;
+      if (!keylog_path_.empty()) {
+        // NSS key log (SSLKEYLOGFILE format) for the pcap: drivers that support it append
+        // CLIENT_RANDOM lines there (env(1) execs the driver, so the pid stays the driver's).
+        argv.insert(argv.begin(), {"/usr/bin/env", absl::StrCat("SSLKEYLOGFILE=", keylog_path_)});
+      }
+      auto proc = DriverProcess::Start(argv, specs_[s]->cwd);
       if (!proc.ok()) {
         return absl::FailedPreconditionError(absl::StrCat("driver ", SideName(s), " (", specs_[s]->name, "): ", proc.status().message()));
       }
@@ -266,8 +295,106 @@ class Cell {
         return absl::FailedPreconditionError(absl::StrCat("driver ", SideName(s), " speaks protocol ",
                                                           hello.value("protocol", json()).dump(), ", not 1"));
       }
+      // Optional protocol features the scenario needs on this side (hello's `features`).
+      for (const std::string& f : sc_.requires_features[s]) {
+        json have = hello.value("features", json::array());
+        if (!have.is_array() || std::find(have.begin(), have.end(), json(f)) == have.end()) {
+          skip_reason_ = absl::StrCat(specs_[s]->name, " (", SideName(s), ") does not support the optional protocol feature \"",
+                                      f, "\" this scenario needs");
+          return absl::UnimplementedError(skip_reason_);
+        }
+      }
     }
     return absl::OkStatus();
+  }
+
+  // ---------------------------------------------------------------- the relay (relay.h)
+
+  bool WantsRelay() const {
+    if (!sc_.network.is_null()) return true;
+    for (const Step& step : sc_.steps) if (step.kind == StepKind::kNetwork) return true;
+    return false;
+  }
+
+  // With a scenario-level "network" or any network step, every candidate the runner forwards goes
+  // through a seeded UDP relay owned by this cell (capture: <log>.pcap, key log: <log>.keys).
+  absl::Status StartRelay() {
+    if (!WantsRelay()) return absl::OkStatus();
+    RelayOptions ro;
+    ro.seed = opts_.seed;
+    std::string base;
+    if (!opts_.log_dir.empty()) {
+      base = absl::StrCat(opts_.log_dir, "/", sc_.name, "__", result_.a, "-", result_.b);
+      ro.pcap_path = base + ".pcap";
+      keylog_path_ = base + ".keys";
+      std::remove(keylog_path_.c_str());  // a rerun starts a fresh key log
+    }
+    auto relay = Relay::Start(ro);
+    if (!relay.ok()) return absl::Status(relay.status().code(), absl::StrCat("relay: ", relay.status().message()));
+    relay_ = std::move(*relay);
+    if (!sc_.network.is_null()) {
+      auto change = ParseNetworkChange(sc_.network, /*scenario_level=*/true);
+      if (!change.ok()) return change.status();
+      ApplyNetworkChange(*relay_, *change);
+    }
+    result_.network = json{{"seed", ro.seed}, {"pcap", ro.pcap_path}, {"keylog", keylog_path_}};
+    Trace(absl::StrCat("relay on (seed ", ro.seed, "): A→B ", relay_->impairment(0).ToString(), "; B→A ",
+                       relay_->impairment(1).ToString(), ro.pcap_path.empty() ? "" : "; pcap " + ro.pcap_path));
+    return absl::OkStatus();
+  }
+
+  void StopRelay() {
+    if (!relay_) return;
+    for (const std::string& m : relay_->Mappings()) Trace(absl::StrCat("relay socket ", m));
+    json dirs = json::object();
+    for (int d = 0; d < 2; ++d) {
+      DirectionStats st = relay_->stats(d);
+      const char* name = d == 0 ? "A→B" : "B→A";
+      dirs[name] = st.ToJson();
+      result_.notes.push_back(absl::StrCat("relay ", name, ": ", st.ToString()));
+    }
+    result_.network["directions"] = dirs;
+    std::vector<uint16_t> ports = relay_->Ports();
+    result_.network["ports"] = ports;
+    std::string note = relay_->pcap_note();
+    if (!note.empty()) result_.notes.push_back(absl::StrCat("pcap: ", note));
+    Trace(absl::StrCat("relay stopped: ", dirs.dump()));
+    relay_.reset();  // joins the thread, closes the pcap
+  }
+
+  // A network step: impairment / blackout changes.
+  absl::Status NetworkStep(const Step& step) {
+    if (!relay_) return absl::FailedPreconditionError("network step without a relay");
+    auto change = ParseNetworkChange(step.args, /*scenario_level=*/false);
+    if (!change.ok()) return change.status();
+    ApplyNetworkChange(*relay_, *change);
+    Trace(absl::StrCat("network: A→B ", relay_->impairment(0).ToString(), relay_->blackout(0) ? " + BLACKOUT" : "",
+                       "; B→A ", relay_->impairment(1).ToString(), relay_->blackout(1) ? " + BLACKOUT" : ""));
+    return absl::OkStatus();
+  }
+
+  // With the relay, a candidate from side `from` that it cannot carry (TCP, IPv6, mDNS) is not
+  // delivered at all, so no path bypasses it (relay.h).
+  bool Relayable(int from, const json& candidate) {
+    if (!relay_ || !candidate.is_object() || !candidate.contains("candidate") || !candidate["candidate"].is_string()) return true;
+    const std::string& line = candidate["candidate"].get_ref<const std::string&>();
+    if (line.empty() || relay_->RewriteCandidate(from, line)) return true;
+    Trace(absl::StrCat("relay: not delivering ", SideName(from), "'s candidate ", line));
+    return false;
+  }
+
+  // Rewrites the addresses in what Send delivers to side `s` (it came from the other side).
+  void RelayRewrite(int s, const std::string& op, json& args) {
+    if (!relay_) return;
+    if (op == "setRemoteDescription" && args.contains("description") && args["description"].is_object() &&
+        args["description"].contains("sdp") && args["description"]["sdp"].is_string()) {
+      args["description"]["sdp"] = relay_->RewriteDescription(1 - s, args["description"]["sdp"].get<std::string>());
+    } else if (op == "addIceCandidate" && args.contains("candidate") && args["candidate"].is_object() &&
+               args["candidate"].contains("candidate") && args["candidate"]["candidate"].is_string()) {
+      const std::string line = args["candidate"]["candidate"].get<std::string>();
+      if (line.empty()) return;
+      if (auto r = relay_->RewriteCandidate(1 - s, line)) args["candidate"]["candidate"] = *r;
+    }
   }
 
   // Asks both drivers to shut down (or kills them at once after a timeout) and reaps them.
@@ -451,6 +578,11 @@ class Cell {
   }
 
   void OnEvent(int s, json ev) {
+    if (ev.contains("pc") && ev["pc"].is_string() && ev["pc"] != sides_[s].pc) {
+      // A peer connection the scenario replaced (connect with "pc"): its events are history.
+      Trace(absl::StrCat("ignored event of old peer connection ", ev["pc"].get<std::string>()));
+      return;
+    }
     if (ev["event"] == "icecandidate" && ev.contains("candidate")) {
       if (sides_[s].hold) {
         sides_[s].outbox.push_back(ev["candidate"]);  // manual signalling: a signal step moves it
@@ -465,6 +597,7 @@ class Cell {
 
   // Trickle ICE: forward to side `o` once it has a remote description (JSEP §4.1.17).
   void ForwardCandidate(int o, const json& candidate) {
+    if (!Relayable(1 - o, candidate)) return;
     if (sides_[o].remote_set) {
       AddCandidate(o, candidate);
     } else {
@@ -510,6 +643,7 @@ class Cell {
         side.after_description.clear();
       }
     }
+    RelayRewrite(s, op, args);
     for (auto& [k, v] : args.items()) cmd[k] = v;
     std::string line = cmd.dump(-1, ' ', false, json::error_handler_t::replace);
     Trace(absl::StrCat(SideName(s), " < ", line));
@@ -616,6 +750,25 @@ class Cell {
     }
   }
 
+  // Waits for a `message` on side r's channel while side s's command `id` runs: an error reply to
+  // that command (e.g. sendMany's TypeError for a message over maxMessageSize) fails at once
+  // instead of after the whole step timeout.
+  absl::StatusOr<json> WaitChannelEventUnlessFailed(int r, const std::string& handle, int s, int64_t id,
+                                                    const std::string& what, Clock::time_point deadline) {
+    const auto start = Clock::now();
+    for (;;) {
+      auto it = sides_[s].replies.find(id);
+      if (it != sides_[s].replies.end() && !it->second.value("ok", false)) return WaitReply(s, id, what, deadline, nullptr).status();
+      auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
+      auto ev = WaitChannelEvent(r, "message", handle, slice);
+      if (ev.ok() || !absl::IsDeadlineExceeded(ev.status())) return ev;
+      if (slice == deadline) {
+        return absl::DeadlineExceededError(absl::StrCat("(waited ", static_cast<int64_t>(Ms(Clock::now() - start).count()),
+                                                        " ms in all) ", ev.status().message()));
+      }
+    }
+  }
+
   absl::StatusOr<json> WaitChannelEvent(int s, const std::string& event, const std::string& handle, Clock::time_point deadline) {
     return WaitEvent(
         s, [&](const json& ev) { return ev.value("event", "") == event && ev.value("channel", "") == handle; },
@@ -680,6 +833,9 @@ class Cell {
       }
       vars_[var] = source.at(p);
       Trace(absl::StrCat("$", var, " = ", vars_[var].dump()));
+      // Variables named "stats.*" are measurements worth reporting (e.g. messages an unreliable
+      // channel delivered under loss): they go to the cell notes too.
+      if (var.rfind("stats.", 0) == 0) result_.notes.push_back(absl::StrCat("stats: ", var.substr(6), " = ", vars_[var].dump()));
     }
     return absl::OkStatus();
   }
@@ -716,6 +872,7 @@ class Cell {
       case StepKind::kExpectNoEvent: return ExpectNoEvent(step);
       case StepKind::kExpectEvents: return ExpectEvents(step);
       case StepKind::kStream: return StreamStep(step);
+      case StepKind::kNetwork: return NetworkStep(step);
       case StepKind::kWait: {
         auto until = Deadline(step.for_ms);
         while (Clock::now() < until) {
@@ -736,7 +893,10 @@ class Cell {
     json config = sc_.config;
     for (auto& [k, v] : step.config.items()) config[k] = v;
     for (int s = 0; s < 2; ++s) {
-      auto r = Call(s, "createPeerConnection", json{{"config", config}}, deadline);
+      if (!step.pc_name[s].empty()) NewPeerConnection(s, step.pc_name[s]);
+      json side_config = config;
+      for (auto& [k, v] : step.side_config[s].items()) side_config[k] = Resolve(s, v, false);
+      auto r = Call(s, "createPeerConnection", json{{"config", side_config}}, deadline);
       if (!r.ok()) return r.status();
     }
     if (!step.trickle) {
@@ -972,7 +1132,7 @@ class Cell {
       Trace(absl::StrCat("sendAndExpect: ", step.count, " × ", *size, " bytes ", step.binary ? "binary" : "string"));
       int64_t id = Send(s, "sendMany", json{{"channel", *hs}, {"size", *size}, {"count", step.count}, {"binary", step.binary}});
       for (int64_t i = 0; i < step.count; ++i) {
-        auto ev = WaitChannelEvent(r, "message", *hr, deadline);
+        auto ev = WaitChannelEventUnlessFailed(r, *hr, s, id, "sendMany", deadline);
         if (!ev.ok()) return in_channel(absl::Status(ev.status().code(), absl::StrCat("message ", i, " of ", step.count, " (", *size, " bytes): ", ev.status().message())));
         auto got = DecodeMessage(*ev);
         if (!got.ok()) return in_channel(got.status());
@@ -1096,6 +1256,7 @@ class Cell {
         if (!line.ok()) return absl::Status(line.status().code(), absl::StrCat(tag, ": ", line.status().message()));
         c["candidate"] = *line;
       }
+      if (relay_) list.erase(std::remove_if(list.begin(), list.end(), [&](const json& c) { return !Relayable(s, c); }), list.end());
       Trace(absl::StrCat(tag, ": ", step.action, " ", list.size(), " candidate(s)"));
       if (step.action == "drop") return absl::OkStatus();
       if (step.action == "auto") {
@@ -1332,12 +1493,15 @@ class Cell {
   Clock::time_point trace_start_ = Clock::now();
   std::map<std::string, std::array<std::string, 2>> channels_;
   std::map<std::string, json> vars_;
+  std::string skip_reason_;  // a required protocol feature is missing (Start): the cell is a skip
   std::map<std::string, Stream> streams_;
   uint64_t next_seq_ = 1;
   std::vector<std::string> background_errors_;
   std::vector<std::string> protocol_errors_;
   std::ofstream log_;
   int current_step_ = -1;
+  std::unique_ptr<Relay> relay_;  // with a "network" (relay.h); stopped after the drivers
+  std::string keylog_path_;
 };
 
 }  // namespace

@@ -40,12 +40,16 @@ struct CellResult {
   nlohmann::json hello = nlohmann::json::array();  // hello results of A and B
   std::string log_path;        // protocol trace + driver stderr
   std::vector<std::string> notes;  // known peer deviations tolerated by step-level knownIssues
+  // With the relay (scenario "network"): seed, impairments and per-direction counters, pcap and key log
+  // paths (null without a relay).
+  nlohmann::json network;
   bool flaky = false;              // failed, then passed on a rerun (--retries); notes say how it failed
 };
 
 struct RunOptions {
   int verbose = 0;          // 1: steps to stderr; 2: every protocol line
   std::string log_dir;      // where traces go ("" = none)
+  uint64_t seed = 1;        // --seed: the relay's impairment decisions (relay.h); printed in the report
 };
 
 CellResult RunCell(const Scenario& scenario, const DriverSpec& a, const DriverSpec& b, const RunOptions& options);

@@ -1,12 +1,16 @@
 #include "scenario.h"
 
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "relay.h"
 #include "util/codec.h"
 
 namespace refrtc::harness {
@@ -235,7 +239,8 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
   std::string where = absl::StrCat("step ", index);
   if (!j.is_object()) return Bad(where, "must be an object");
   static const char* kKinds[] = {"connect", "openChannels", "do", "expect", "sendAndExpect", "throughput",
-                                 "signal", "expectState", "expectNoEvent", "expectEvents", "stream", "wait"};
+                                 "signal", "expectState", "expectNoEvent", "expectEvents", "stream", "wait",
+                                 "network"};
   constexpr int kNumKinds = sizeof(kKinds) / sizeof(kKinds[0]);
   int found = -1;
   for (int k = 0; k < kNumKinds; ++k) {
@@ -246,7 +251,7 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
   }
   if (found < 0) {
     return Bad(where, "needs one of connect, openChannels, do, expect, sendAndExpect, throughput, signal, expectState, "
-                      "expectNoEvent, expectEvents, stream, wait");
+                      "expectNoEvent, expectEvents, stream, wait, network");
   }
   step->kind = static_cast<StepKind>(found);
   where = absl::StrCat(where, " (", kKinds[found], ")");
@@ -262,6 +267,20 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
       if (!body.is_object()) return Bad(where, "body must be an object");
       if (auto s = ParseChannels(body, where, names, &step->channels); !s.ok()) return s;
       if (auto s = GetObject(body, "config", where, &step->config); !s.ok()) return s;
+      if (step->kind == StepKind::kConnect) {
+        if (auto s = GetObject(body, "configA", where, &step->side_config[0]); !s.ok()) return s;
+        if (auto s = GetObject(body, "configB", where, &step->side_config[1]); !s.ok()) return s;
+        if (body.contains("pc")) {
+          const json& pc = body["pc"];
+          if (!pc.is_object()) return Bad(where, "\"pc\" must be an object {\"A\": name, \"B\": name}");
+          for (auto& [k, v] : pc.items()) {
+            if ((k != "A" && k != "B") || !v.is_string() || v.get<std::string>().empty()) {
+              return Bad(where, "\"pc\" maps \"A\"/\"B\" to non-empty names");
+            }
+            step->pc_name[k == "A" ? 0 : 1] = v.get<std::string>();
+          }
+        }
+      }
       if (auto s = GetInt(body, "timeoutMs", where, 1, kMaxTimeoutMs, &step->timeout_ms); !s.ok()) return s;
       if (auto s = GetBool(body, "trickle", where, &step->trickle); !s.ok()) return s;
       if (step->kind == StepKind::kOpenChannels && !step->trickle) return Bad(where, "\"trickle\" belongs to connect");
@@ -438,6 +457,12 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
       if (auto s = GetInt(j, "wait", where, 0, kMaxTimeoutMs, &step->for_ms); !s.ok()) return s;
       return absl::OkStatus();
     }
+    case StepKind::kNetwork: {
+      // Impairment / blackout changes of the relay (relay.h ParseNetworkChange checks the body).
+      if (auto c = ParseNetworkChange(j["network"], /*scenario_level=*/false); !c.ok()) return Bad(where, c.status().message());
+      step->args = j["network"];
+      return absl::OkStatus();
+    }
   }
   return Bad(where, "unreachable");
 }
@@ -461,7 +486,31 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
     if (auto s = GetInt(root, "timeoutMs", "scenario", 1, kMaxTimeoutMs, &sc.timeout_ms); !s.ok()) return s;
     if (auto s = GetInt(root, "stepTimeoutMs", "scenario", 1, kMaxTimeoutMs, &sc.step_timeout_ms); !s.ok()) return s;
     if (auto s = GetObject(root, "config", "scenario", &sc.config); !s.ok()) return s;
+    if (root.contains("requires")) {
+      const json& req = root["requires"];
+      auto features = [](const json& list, std::vector<std::string>* out) {
+        if (!list.is_array()) return false;
+        for (const json& f : list) {
+          if (!f.is_string()) return false;
+          out->push_back(f.get<std::string>());
+        }
+        return true;
+      };
+      bool ok = true;
+      if (req.is_array()) {
+        ok = features(req, &sc.requires_features[0]) && features(req, &sc.requires_features[1]);
+      } else if (req.is_object()) {
+        for (auto& [k, v] : req.items()) ok = ok && (k == "A" || k == "B") && features(v, &sc.requires_features[k == "A" ? 0 : 1]);
+      } else {
+        ok = false;
+      }
+      if (!ok) return Bad("scenario", "\"requires\" must be [features] or {\"A\": [features], \"B\": [features]}");
+    }
     if (auto st = ParseKnownIssues(root, "scenario", "any", &sc.known_issues); !st.ok()) return st;
+    if (root.contains("network")) {
+      if (auto c = ParseNetworkChange(root["network"], /*scenario_level=*/true); !c.ok()) return Bad("scenario", c.status().message());
+      sc.network = root["network"];
+    }
     auto steps = root.find("steps");
     if (steps == root.end() || !steps->is_array() || steps->empty()) return Bad("scenario", "\"steps\" must be a non-empty array");
     std::set<std::string> names;
@@ -487,6 +536,35 @@ absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
   std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
   std::string parent = dir.substr(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/') + 1);
   sc->suite = parent == "conformance" || parent.empty() || parent == "." ? sc->name : parent;
+  // "@fixture:NAME" strings in step arguments become the text of conformance/fixtures/NAME (recorded
+  // SDP replayed to any implementation). The fixtures directory is next to the file or one level up.
+  std::string fixtures = dir + "/fixtures";
+  std::ifstream probe(fixtures + "/README.md");
+  if (!probe) fixtures = dir.substr(0, dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/')) + "/fixtures";
+  absl::Status bad;
+  std::function<void(json&)> expand = [&](json& j) {
+    if (j.is_string()) {
+      const std::string& s = j.get_ref<const std::string&>();
+      if (!absl::StartsWith(s, "@fixture:")) return;
+      std::string name = s.substr(9);
+      if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') {
+        bad = absl::InvalidArgumentError(absl::StrCat(path, ": bad fixture name \"", name, "\""));
+        return;
+      }
+      std::ifstream f(fixtures + "/" + name, std::ios::binary);
+      if (!f) {
+        bad = absl::NotFoundError(absl::StrCat(path, ": no fixture ", fixtures, "/", name));
+        return;
+      }
+      std::stringstream text;
+      text << f.rdbuf();
+      j = text.str();
+    } else if (j.is_array() || j.is_object()) {
+      for (auto& v : j) expand(v);
+    }
+  };
+  for (Step& step : sc->steps) expand(step.args);
+  if (!bad.ok()) return bad;
   return sc;
 }
 
@@ -544,6 +622,18 @@ bool JsonMatches(const json& actual, const json& expected, std::string* why, con
         double a = actual.get<double>(), e = arg.get<double>();
         if (op == "$gte" ? a >= e : a <= e) return true;
         return fail(absl::StrCat("expected ", op == "$gte" ? ">= " : "<= ", arg.dump(), ", got ", actual.dump()));
+      }
+      if ((op == "$contains" || op == "$icontains") && arg.is_string()) {
+        // $icontains ignores ASCII case (e.g. a W3C lowercase fingerprint in an uppercase SDP line).
+        bool fold = op == "$icontains";
+        if (actual.is_string() &&
+            (fold ? absl::StrContains(absl::AsciiStrToLower(actual.get_ref<const std::string&>()),
+                                      absl::AsciiStrToLower(arg.get_ref<const std::string&>()))
+                  : absl::StrContains(actual.get_ref<const std::string&>(), arg.get_ref<const std::string&>()))) {
+          return true;
+        }
+        return fail(absl::StrCat("expected a string containing ", arg.dump(), fold ? " (any case)" : "", ", got ",
+                                 actual.dump().substr(0, 300)));
       }
       if (op == "$exists" && arg.is_boolean()) {
         bool exists = !actual.is_discarded() && !actual.is_null();

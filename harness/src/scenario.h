@@ -26,6 +26,7 @@ enum class StepKind {
   kExpectEvents,   // {"expectEvents": [{"event", "channel"?, "match"?}, ...], "on"}: in this order
   kStream,         // {"stream": {"from", "channel", "action": "start"|"stop", "intervalMs", "size"}}
   kWait,           // {"wait": ms}: let events arrive (and streams run) for ms
+  kNetwork,        // {"network": {"impair": {...}|null, "blackout": bool, "direction"}}: the relay (relay.h); body in args
 };
 
 // One SDP (or candidate) line rewrite: every line matching `match` (ECMAScript regex, searched
@@ -76,6 +77,11 @@ struct Step {
   std::string expect_error;   // do: expected error name ("" = must succeed)
   std::vector<ChannelSpec> channels;                 // connect / openChannels
   nlohmann::json config = nlohmann::json::object();  // connect: RTCConfiguration
+  // connect: "configA"/"configB" merged over `config` for that side only ("$var"s resolved, e.g. a
+  // certificate handle from generateCertificate); "pc": {"A": name, "B": name} starts new peer
+  // connections under these names (a second connection in one cell; the old ones' events are ignored).
+  nlohmann::json side_config[2] = {nlohmann::json::object(), nlohmann::json::object()};
+  std::string pc_name[2];
   // sendAndExpect / throughput
   bool has_data = false;
   nlohmann::json data;        // literal payload (string or {"binary": b64})
@@ -119,7 +125,13 @@ struct Scenario {
   int64_t step_timeout_ms = 10000;
   nlohmann::json config = nlohmann::json::object();
   std::vector<KnownIssue> known_issues;
+  // "requires": ["feature", ...] (both sides) or {"A": [...], "B": [...]}: hello features a driver must
+  // list (DRIVER_PROTOCOL); a cell whose driver lacks one is reported "skip" with that reason.
+  std::vector<std::string> requires_features[2];
   std::vector<Step> steps;
+  // "network": {"relay": true, "impair": {...}} puts the seeded UDP relay (relay.h) between the peers from
+  // the start (null = none; any network step turns the relay on too). Validated by ParseNetworkChange.
+  nlohmann::json network;
 };
 
 // Parses and validates a scenario document. Never throws; errors name the offending step.

@@ -22,10 +22,11 @@ std::string BinDir() {
   return bin.substr(0, bin.rfind('/'));
 }
 
-// `suites`: what ctest runs for the pair. The suites added with issue B (signaling/, ice/, dtls/,
-// channels/) run in full between native and libwebrtc; against ndc, werift and Chromium ctest runs
-// the core suites until those peers' deviations in the new suites are triaged (./refrtc conformance
-// runs everything for any pair).
+// `suites`: what ctest runs for the pair — every suite (core, signaling/, ice/ incl. TURN against
+// coturn, dtls/, channels/, impaired/ through the seeded relay) for native against each of the four
+// other implementations in both directions, with their documented peer bugs as known issues. The
+// other implementations against each other are in `./refrtc demo`'s report (their bugs are not
+// refrtc's); libwebrtc↔libwebrtc runs the core suites here as a sanity check of the harness.
 constexpr const char* kCore = "basic,close,large-messages,many-channels,throughput";
 struct Pair {
   const char* a;
@@ -67,9 +68,9 @@ std::string Name(const ::testing::TestParamInfo<Pair>& info) {
 INSTANTIATE_TEST_SUITE_P(Pairs, InteropMatrix,
                          ::testing::Values(Pair{"native", "native"}, Pair{"native", "wrtc"}, Pair{"wrtc", "native"},
                                            Pair{"wrtc", "wrtc", kCore},
-                                           Pair{"native", "ndc", kCore}, Pair{"ndc", "native", kCore},
-                                           Pair{"native", "werift", kCore}, Pair{"werift", "native", kCore},
-                                           Pair{"native", "chromium", kCore}, Pair{"chromium", "native", kCore}),
+                                           Pair{"native", "ndc"}, Pair{"ndc", "native"},
+                                           Pair{"native", "werift"}, Pair{"werift", "native"},
+                                           Pair{"native", "chromium"}, Pair{"chromium", "native"}),
                          Name);
 
 }  // namespace

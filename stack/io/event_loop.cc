@@ -5,6 +5,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -130,6 +131,7 @@ EventLoop::EventLoop() : rx_storage_(std::make_unique<RxStorage>()) {
 }
 
 EventLoop::~EventLoop() {
+  for (auto& [id, c] : tcp_) close(c->fd);
   for (auto& st : endpoints_)
     for (auto& s : st->sockets) close(s.fd);
   for (auto& m : mdns_)
@@ -225,6 +227,10 @@ void EventLoop::Detach(Endpoint* ep) {
     sources_.erase(s.source_id);
   }
   st->sockets.clear();
+  std::vector<TcpConn*> conns;
+  for (auto& [id, c] : tcp_)
+    if (c->st == st) conns.push_back(c.get());
+  for (TcpConn* c : conns) CloseTcp(c, false);
   st->dead = true;  // erased by Sweep() at the top of the next iteration (never mid-dispatch)
   st->ep = nullptr;
 }
@@ -439,7 +445,157 @@ void EventLoop::ReadMdns(bool v6) {
   }
 }
 
+void EventLoop::CloseTcp(TcpConn* c, bool notify) {
+  uint64_t id = c->source_id;
+  auto it = tcp_.find(id);
+  if (it == tcp_.end()) return;
+  std::unique_ptr<TcpConn> conn = std::move(it->second);
+  tcp_.erase(it);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn->fd, nullptr);
+  close(conn->fd);
+  sources_.erase(id);
+  if (notify) {
+    ++stats_.tcp_closed;
+    if (!conn->st->dead && conn->st->ep) conn->st->ep->HandleStreamClosed(conn->local, conn->remote, Now());
+  }
+}
+
+void EventLoop::FlushTcp(TcpConn* c) {
+  if (c->connecting) return;
+  while (c->out_pos < c->out.size()) {
+    ssize_t n = send(c->fd, c->out.data() + c->out_pos, c->out.size() - c->out_pos, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      c->out_pos += static_cast<size_t>(n);
+      stats_.tcp_bytes_sent += static_cast<uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    CloseTcp(c, true);  // reset / broken pipe
+    return;
+  }
+  if (c->out_pos == c->out.size()) {
+    c->out.clear();
+    c->out_pos = 0;
+  }
+  bool want = c->out_pos < c->out.size();
+  if (want != c->want_write) {
+    c->want_write = want;
+    epoll_event ev{};
+    ev.events = static_cast<uint32_t>(EPOLLIN) | (want ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+    ev.data.u64 = c->source_id;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
+  }
+}
+
+void EventLoop::SendTcp(EndpointState* st, const Transmit& t) {
+  constexpr size_t kMaxTcpBuffer = 4 << 20;
+  TcpConn* conn = nullptr;
+  for (auto& [id, c] : tcp_)
+    if (c->st == st && c->local == t.from && c->remote == t.to) { conn = c.get(); break; }
+  if (conn == nullptr) {
+    int fd = socket(t.to.is_v6() ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0) {
+      ++stats_.tcp_dropped;
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_storage ss;
+    socklen_t len;
+    if (t.from.valid() && !t.from.is_any() && t.from.family() == t.to.family()) {
+      // Leave from the interface the engine named (its port is the UDP socket's; ours is new).
+      SocketAddress src = t.from;
+      src.set_port(0);
+      len = ToSockaddr(src, ScopeIdFor(t.from), &ss);
+      bind(fd, reinterpret_cast<sockaddr*>(&ss), len);  // best effort: routing picks otherwise
+    }
+    len = ToSockaddr(t.to, 0, &ss);
+    int r = connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
+    auto owned = std::make_unique<TcpConn>();
+    owned->fd = fd;
+    owned->st = st;
+    owned->local = t.from;
+    owned->remote = t.to;
+    owned->connecting = r != 0;
+    owned->want_write = true;
+    if (r != 0 && errno != EINPROGRESS) {
+      close(fd);
+      ++stats_.tcp_dropped;
+      ++stats_.tcp_closed;
+      st->ep->HandleStreamClosed(t.from, t.to, Now());
+      return;
+    }
+    uint64_t id = next_source_id_++;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT;  // EPOLLOUT: connect completion
+    ev.data.u64 = id;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      close(fd);
+      ++stats_.tcp_dropped;
+      return;
+    }
+    owned->source_id = id;
+    Source src;
+    src.kind = Source::kTcp;
+    src.fd = fd;
+    src.ep = st;
+    src.tcp = owned.get();
+    sources_.emplace(id, std::move(src));
+    conn = owned.get();
+    tcp_.emplace(id, std::move(owned));
+    ++stats_.tcp_connects;
+  }
+  if (conn->out.size() - conn->out_pos + t.data.size() > kMaxTcpBuffer) {
+    ++stats_.tcp_dropped;
+    return;
+  }
+  conn->out.insert(conn->out.end(), t.data.begin(), t.data.end());
+  FlushTcp(conn);
+}
+
+void EventLoop::OnTcpEvent(TcpConn* c, uint32_t events) {
+  uint64_t id = c->source_id;
+  if (c->connecting) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0 || ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN))) {
+      CloseTcp(c, true);  // refused / unreachable
+      return;
+    }
+    c->connecting = false;
+  }
+  if (events & EPOLLOUT) {
+    FlushTcp(c);
+    if (tcp_.find(id) == tcp_.end()) return;
+  }
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+    RxStorage& rx = *rx_storage_;
+    for (int i = 0; i < 16; ++i) {  // bounded per wake-up; level-triggered epoll resumes
+      ssize_t n = recv(c->fd, rx.buf.data(), kMaxDatagram, MSG_DONTWAIT);
+      if (n > 0) {
+        stats_.tcp_bytes_received += static_cast<uint64_t>(n);
+        EndpointState* st = c->st;
+        SocketAddress local = c->local, remote = c->remote;
+        if (!st->dead) st->ep->HandleStreamData(ByteView(rx.buf.data(), static_cast<size_t>(n)), local, remote, Now());
+        if (tcp_.find(id) == tcp_.end()) return;  // closed from inside the callback
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      CloseTcp(c, true);  // 0 = orderly close by the remote; < 0 = reset
+      return;
+    }
+  }
+}
+
 void EventLoop::SendOne(EndpointState* st, const Transmit& t) {
+  if (t.protocol == TransportProtocol::kTcp) {
+    SendTcp(st, t);
+    return;
+  }
   if (IsMdnsGroupPort(t.to)) {
     SendMdns(st, t);
     return;
@@ -521,6 +677,7 @@ void EventLoop::Iterate(Duration max_wait, bool has_cap) {
   for (int i = 0; i < n; ++i) {
     // epoll_event is packed on x86-64: copy the id out instead of binding a reference to it.
     const uint64_t source_id = events[i].data.u64;
+    const uint32_t mask = events[i].events;
     auto it = sources_.find(source_id);
     if (it == sources_.end()) continue;  // removed by an earlier callback in this batch
     Source& src = it->second;
@@ -541,6 +698,9 @@ void EventLoop::Iterate(Duration max_wait, bool has_cap) {
       }
       case Source::kMdns:
         ReadMdns(src.fd == mdns_[1].fd);
+        break;
+      case Source::kTcp:
+        OnTcpEvent(src.tcp, mask);
         break;
       case Source::kWake: {
         uint64_t v;

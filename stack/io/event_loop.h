@@ -18,6 +18,13 @@
 // query, with `local` = the mDNS socket's address (0.0.0.0:5353 / [::]:5353). Nothing is ever
 // sent to another multicast group by this path.
 //
+// TCP (TURN over TCP, see util/transmit.h): a Transmit with protocol kTcp is written on a TCP
+// connection keyed by (endpoint, from, to), opened on first use — non-blocking connect from
+// from's IP (ephemeral port) — with the bytes buffered (bounded, 4 MiB) until it is writable.
+// Bytes read from it go to Endpoint::HandleStreamData(bytes, from, to); a failed connect, a reset
+// or the remote's close to HandleStreamClosed(from, to), after which the connection is forgotten
+// (a later kTcp Transmit opens a new one). Detach closes the endpoint's connections silently.
+//
 // Clock note: usrsctp keeps a process-global timer clock advanced from the `now` the engines are
 // fed; every engine in one process must therefore see one monotonic clock. One EventLoop per
 // process (or several, all using steady_clock) satisfies that; never mix an EventLoop and a
@@ -52,6 +59,10 @@ class EventLoop {
     uint64_t mdns_sent = 0;          // multicast copies sent (one per interface)
     uint64_t mdns_received = 0;      // datagrams read from the mDNS sockets
     uint64_t mdns_socket_errors = 0; // mDNS socket creation failures (the query is dropped)
+    uint64_t tcp_connects = 0;       // TCP connections opened for kTcp transmits
+    uint64_t tcp_closed = 0;         // ... that failed or were closed by the remote
+    uint64_t tcp_bytes_sent = 0, tcp_bytes_received = 0;
+    uint64_t tcp_dropped = 0;        // kTcp transmits dropped (buffer full, connect impossible)
   };
 
   EventLoop();
@@ -112,8 +123,19 @@ class EventLoop {
     std::vector<unsigned> ifindexes;  // interfaces joined (and sent on)
     uint64_t source_id = 0;
   };
+  struct TcpConn {
+    int fd = -1;
+    EndpointState* st = nullptr;
+    SocketAddress local, remote;  // local = the Transmit's `from` (the engine's name for it)
+    bool connecting = true;
+    bool want_write = false;  // EPOLLOUT registered
+    std::vector<uint8_t> out;
+    size_t out_pos = 0;
+    uint64_t source_id = 0;
+  };
   struct Source {
-    enum Kind { kSocket, kFd, kWake, kMdns } kind = kSocket;
+    enum Kind { kSocket, kFd, kWake, kMdns, kTcp } kind = kSocket;
+    TcpConn* tcp = nullptr;
     EndpointState* ep = nullptr;
     int fd = -1;
     std::shared_ptr<std::function<void()>> callback;
@@ -128,6 +150,10 @@ class EventLoop {
   void SendMdns(EndpointState* st, const Transmit& t);
   MdnsSocket* OpenMdnsSocket(bool v6);
   void ReadMdns(bool v6);
+  void SendTcp(EndpointState* st, const Transmit& t);
+  void FlushTcp(TcpConn* c);
+  void OnTcpEvent(TcpConn* c, uint32_t events);
+  void CloseTcp(TcpConn* c, bool notify);
   void RecomputeDeadline();
   void Sweep();
   EndpointState* Find(Endpoint* ep);
@@ -144,6 +170,7 @@ class EventLoop {
   std::vector<std::function<void()>> hooks_;
   std::optional<Instant> deadline_;  // earliest PollTimeout over all endpoints
   MdnsSocket mdns_[2];  // [0] IPv4, [1] IPv6
+  std::unordered_map<uint64_t, std::unique_ptr<TcpConn>> tcp_;  // by source id
 
   // Reused receive buffers for recvmmsg (kBatch datagrams x 64 KiB).
   static constexpr int kBatch = 32;

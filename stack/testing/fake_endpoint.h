@@ -41,6 +41,11 @@ class FakeEndpoint : public Endpoint {
   void Send(const SocketAddress& to, absl::string_view text) {
     Send(to, Bytes(text.begin(), text.end()));
   }
+  // Queues bytes for a TCP connection to `to` (util/transmit.h TransportProtocol::kTcp).
+  void SendTcp(const SocketAddress& to, absl::string_view text) {
+    Send(to, text);
+    outbox_.back().protocol = TransportProtocol::kTcp;
+  }
   void SetTimer(Instant at) { timers_.push_back(at); }
   // Makes this endpoint an echo server: every datagram goes back to its source.
   void EchoAll() {

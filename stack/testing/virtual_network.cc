@@ -71,6 +71,12 @@ void VirtualNetwork::Blackout(bool on) { blackout_ = on; }
 
 void VirtualNetwork::Send(EndpointEntry& from, Transmit t) {
   ++stats_.sent;
+  // The virtual network carries datagrams only: a TCP transmit (TURN over TCP, util/transmit.h)
+  // has no connection to go on here, so it is counted and dropped, never delivered as a datagram.
+  if (t.protocol != TransportProtocol::kUdp) {
+    ++stats_.dropped_not_udp;
+    return;
+  }
   // A `from` the endpoint does not own (e.g. 0.0.0.0 for a server-reflexive query) leaves through
   // the endpoint's first address of the destination's family, like the native loop does.
   if (std::find(from.addresses.begin(), from.addresses.end(), t.from) == from.addresses.end()) {

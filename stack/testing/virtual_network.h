@@ -48,7 +48,8 @@ class VirtualNetwork {
     uint64_t delivered = 0;         // HandleReceive calls (duplicates included)
     uint64_t lost = 0;              // loss + blackout
     uint64_t duplicated = 0;        // extra copies scheduled
-    uint64_t dropped_no_route = 0;  // destination owned by no endpoint at delivery time
+    uint64_t dropped_no_route = 0;
+    uint64_t dropped_not_udp = 0;   // TCP transmits (the virtual network has no streams)  // destination owned by no endpoint at delivery time
     uint64_t multicast_delivered = 0;  // HandleReceive calls for multicast datagrams
     uint64_t queue_dropped = 0;     // tail drops of rate-limited links
     uint64_t timeouts_fired = 0;    // HandleTimeout calls

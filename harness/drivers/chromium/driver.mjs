@@ -142,7 +142,7 @@ async function inPage(cmd) {
 const PAGE_OPS = [
   'createPeerConnection', 'createOffer', 'createAnswer', 'setLocalDescription', 'setRemoteDescription',
   'addIceCandidate', 'restartIce', 'getState', 'createDataChannel', 'send', 'sendMany', 'getChannel',
-  'setChannel', 'closeChannel', 'getStats', 'close',
+  'setChannel', 'closeChannel', 'getStats', 'close', 'generateCertificate',
 ];
 
 const ops = {
@@ -152,7 +152,7 @@ const ops = {
       name: 'chromium',
       version: version.replace(/^[A-Za-z]+\//, ''),
       protocol: 1,
-      features: ['stats', 'restartIce', 'rollback'],
+      features: ['stats', 'restartIce', 'rollback', 'certificates'],
     };
   },
 };

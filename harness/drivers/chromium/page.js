@@ -301,6 +301,9 @@
     return {};
   }
 
+  const certificates = new Map();  // generateCertificate handles → RTCCertificate
+  let certificateCount = 0;
+
   // ---- commands -------------------------------------------------------------------------------
   const ops = {
     configure: async (cmd) => {
@@ -309,10 +312,25 @@
       return { ...flow, userAgent: navigator.userAgent, secure: window.isSecureContext, hasPc: typeof RTCPeerConnection === 'function' };
     },
 
+    // refrtc's "certificates" feature (docs/DRIVER_PROTOCOL.md): W3C §4.9 generateCertificate.
+    generateCertificate: async (cmd) => {
+      const cert = await RTCPeerConnection.generateCertificate(cmd.keygenAlgorithm ?? 'ECDSA');
+      const handle = `cert${++certificateCount}`;
+      certificates.set(handle, cert);
+      return { certificate: handle, expires: cert.expires, fingerprints: cert.getFingerprints() };
+    },
+
     createPeerConnection: async (cmd) => {
       if (typeof cmd.pc !== 'string' || cmd.pc === '') throw new DriverError('TypeError', 'pc handle must be a non-empty string');
       if (pcs.has(cmd.pc)) throw new DriverError('InvalidStateError', `pc ${cmd.pc} already exists`);
-      const pc = new RTCPeerConnection(cmd.config || {});
+      const config = { ...(cmd.config || {}) };
+      if (Array.isArray(config.certificates)) {
+        config.certificates = config.certificates.map((h) => {
+          if (!certificates.has(h)) throw new DriverError('NotFoundError', `unknown certificate ${h}`);
+          return certificates.get(h);
+        });
+      }
+      const pc = new RTCPeerConnection(config);
       pcs.set(cmd.pc, pc);
       attachPcEvents(cmd.pc, pc);
       return {};

@@ -1,5 +1,9 @@
 #include "native_driver.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <ctime>
 #include <random>
 
@@ -38,9 +42,19 @@ std::optional<T> OptField(const json& j, const char* key) {
   return j[key].get<T>();
 }
 
-absl::StatusOr<RTCConfiguration> ParseConfig(const json& j) {
+absl::StatusOr<RTCConfiguration> ParseConfig(
+    const json& j, const std::map<std::string, std::shared_ptr<RTCCertificate>>& certificates) {
   RTCConfiguration c;
   if (!j.is_object()) return c;
+  if (j.contains("certificates")) {
+    // Handles from generateCertificate (refrtc extension of DRIVER_PROTOCOL v1, feature "certificates").
+    if (!j["certificates"].is_array()) return TypeError("certificates must be an array of certificate handles");
+    for (const auto& h : j["certificates"]) {
+      auto it = h.is_string() ? certificates.find(h.get<std::string>()) : certificates.end();
+      if (it == certificates.end()) return NotFoundError(absl::StrCat("unknown certificate ", h.dump()));
+      c.certificates.push_back(it->second);
+    }
+  }
   if (j.contains("iceServers")) {
     for (const auto& s : j["iceServers"]) {
       RTCIceServer server;
@@ -288,7 +302,30 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
 
   if (op == "hello") {
     return ok({{"name", "refrtc-native"}, {"version", "0.1.0"}, {"protocol", 1},
-               {"features", json::array({"rollback", "restartIce", "stats"})}});
+               {"features", json::array({"rollback", "restartIce", "stats", "certificates"})}});
+  }
+  if (op == "generateCertificate") {
+    // W3C webrtc-pc §4.9 generateCertificate(keygenAlgorithm): ECDSA P-256 here (RSA is issue E);
+    // any other algorithm → NotSupportedError. keygenAlgorithm.expires (ms, relative) defaults to 30 days.
+    json alg = cmd.value("keygenAlgorithm", json("ECDSA"));
+    std::string name = alg.is_string() ? alg.get<std::string>() : alg.is_object() ? alg.value("name", "") : "";
+    std::string curve = alg.is_object() ? alg.value("namedCurve", "P-256") : "P-256";
+    if (name != "ECDSA" || curve != "P-256") {
+      return json{{"ok", false}, {"error", Error("NotSupportedError", absl::StrCat("unsupported keygenAlgorithm ", alg.dump()))}};
+    }
+    int64_t expires_ms = 30LL * 86400 * 1000;
+    if (alg.is_object() && alg.contains("expires")) {
+      if (!alg["expires"].is_number() || alg["expires"].get<double>() < 0) return fail(TypeError("bad expires"));
+      expires_ms = static_cast<int64_t>(alg["expires"].get<double>());
+    }
+    uint64_t seed = std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32) ^ ++seed_counter_;
+    auto cert = RTCCertificate::Generate(seed, static_cast<int64_t>(::time(nullptr)), expires_ms);
+    if (!cert.ok()) return fail(cert.status());
+    std::string handle = absl::StrCat("cert", ++certificate_counter_);
+    certificates_[handle] = *cert;
+    json fps = json::array();
+    for (const RTCDtlsFingerprint& f : (*cert)->getFingerprints()) fps.push_back({{"algorithm", f.algorithm}, {"value", f.value}});
+    return ok({{"certificate", handle}, {"expires", (*cert)->expires()}, {"fingerprints", fps}});
   }
   if (op == "shutdown") {
     shutdown_ = true;
@@ -300,11 +337,24 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
     std::string name = cmd.value("pc", "");
     if (name.empty()) return fail(TypeError("pc is required"));
     if (pcs_.count(name)) return fail(InvalidStateError("pc name already in use"));
-    auto config = ParseConfig(cmd.contains("config") ? cmd["config"] : json::object());
+    auto config = ParseConfig(cmd.contains("config") ? cmd["config"] : json::object(), certificates_);
     if (!config.ok()) return fail(config.status());
     RTCEngineOptions options;
     options.seed = std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32) ^ ++seed_counter_;
     options.unix_time_s = static_cast<int64_t>(::time(nullptr));
+    if (const char* path = std::getenv("SSLKEYLOGFILE"); path && *path) {
+      // NSS key log lines for Wireshark/tshark: one write(2) per line on an O_APPEND descriptor, so
+      // two drivers sharing the file (native:native) never interleave within a line.
+      std::string file = path;
+      options.key_log = [file](const std::string& line) {
+        int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd < 0) return;
+        std::string out = line + "\n";
+        ssize_t n = ::write(fd, out.data(), out.size());
+        (void)n;
+        ::close(fd);
+      };
+    }
     auto pc = RTCPeerConnection::Create(*config, options);
     if (!pc.ok()) return fail(pc.status());
     Pc& p = pcs_[name];

@@ -69,6 +69,10 @@ class NativeDriver {
   std::map<uint64_t, std::string> channel_by_ptr_;     // RTCDataChannel::handle() → handle
   bool shutdown_ = false;
   uint64_t seed_counter_ = 0;
+  // generateCertificate results by handle (feature "certificates"), for createPeerConnection's
+  // config.certificates.
+  std::map<std::string, std::shared_ptr<RTCCertificate>> certificates_;
+  uint64_t certificate_counter_ = 0;
 };
 
 }  // namespace refrtc::driver

@@ -22,6 +22,13 @@
 //   so `getChannel` reads the live id.
 // - close(): the polyfill leaves readyState `open` until the channel closes; W3C says `closing` at once.
 // - libdatachannel runs native threads: shutdown closes everything and calls its cleanup().
+// - signalingstatechange comes from libdatachannel's own callback, in order (a state read would coalesce the
+//   `stable` of an implicit rollback); SLD/SRD replies wait one turn of the event loop so the events go first.
+// - negotiationneeded: the polyfill's createDataChannel (bypassed, see above) fires it for the first channel;
+//   this driver does the same.
+// - What libdatachannel cannot do is not emulated: no createOffer/createAnswer before setting, no ICE restart,
+//   rollback keeps the rolled-back description (and SLD(rollback) in have-remote-offer is ignored), so
+//   `features` lists only `stats`; the scenarios record these as ndc known issues.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -79,12 +86,14 @@ function normalizeGathering(s) {
 }
 
 // Emits a state-change event when the state read now differs from the last one reported.
+// signalingstatechange is not read here: it comes from libdatachannel's own callback (attachPcEvents),
+// which reports every transition in order (a read would coalesce e.g. the `stable` of an implicit
+// rollback between have-local-offer and have-remote-offer).
 function syncState(handle) {
   const rec = pcs.get(handle);
   if (!rec) return;
   const pc = rec.pc;
   const read = {
-    signalingstatechange: () => pc.signalingState,
     iceconnectionstatechange: () => pc.iceConnectionState,
     connectionstatechange: () => pc.connectionState,
   };
@@ -149,9 +158,16 @@ function attachPcEvents(handle, rec) {
     if (st === 'complete') onGatheringComplete(handle);
     else if (st === 'gathering') setGathering(handle, st);
   });
-  for (const ev of ['iceconnectionstatechange', 'connectionstatechange', 'signalingstatechange']) {
+  for (const ev of ['iceconnectionstatechange', 'connectionstatechange']) {
     pc.addEventListener(ev, () => syncState(handle));
   }
+  // Replaces the polyfill's signaling callback on the native PeerConnection (the polyfill's getter reads
+  // the native state directly, so nothing there depends on it): each transition, in order.
+  rec.native.onSignalingStateChange((state) => {
+    if (!state || state === rec.reported.signalingstatechange || rec.closed) return;
+    rec.reported.signalingstatechange = state;
+    emit({ event: 'signalingstatechange', pc: handle, state });
+  });
   pc.addEventListener('datachannel', (e) => {
     const ch = channels.add(handle, e.channel);
     emit({ event: 'datachannel', pc: handle, ...channels.state(ch) });
@@ -186,11 +202,23 @@ function sctpState(pc) {
   return { maxMessageSize: num(s.maxMessageSize), maxChannels: num(s.maxChannels), state: s.state || null };
 }
 
+// libdatachannel's callbacks reach JS through the event loop; W3C fires signalingstatechange before the
+// setLocalDescription/setRemoteDescription promise resolves, so let them through before replying.
+const flushCallbacks = () => new Promise((r) => setImmediate(r));
+
+// W3C createAnswer state check (RFC 9429 §5.5/§5.6: a type that is not valid in the current
+// signalingState is an InvalidStateError).
+function checkState(pc, op, allowed) {
+  const st = pc.signalingState;
+  if (st === 'closed' || !allowed.includes(st)) throw new DriverError('InvalidStateError', `${op} in signaling state ${st}`);
+}
+
 function nativeCall(fn) {
   try { return fn(); } catch (e) {
     if (e && typeof e.name === 'string' && e.name !== 'Error') throw e;
     const msg = e && e.message ? e.message : String(e);
-    throw new DriverError(/state/i.test(msg) ? 'InvalidStateError' : 'OperationError', msg);
+    // A closed ("destroyed") connection is W3C's InvalidStateError too.
+    throw new DriverError(/state|destroyed/i.test(msg) ? 'InvalidStateError' : 'OperationError', msg);
   }
 }
 
@@ -212,12 +240,16 @@ const ops = {
   // libdatachannel creates a description only by setting it, so createOffer/createAnswer return the
   // pending local description of that type when there is one.
   createOffer: async (cmd) => {
-    const { pc } = getRec(cmd.pc);
+    const { pc, closed } = getRec(cmd.pc);
+    if (closed) throw new DriverError('InvalidStateError', 'peer connection is closed');
     const d = desc(pc.localDescription);
     if (pc.signalingState === 'have-local-offer' && d && d.type === 'offer') return d;
     throw new DriverError('NotSupportedError', 'ndc: createOffer without setLocalDescription is not supported (use the implicit setLocalDescription)');
   },
   createAnswer: async (cmd) => {
+    const rec = getRec(cmd.pc);
+    if (rec.closed) throw new DriverError('InvalidStateError', 'peer connection is closed');
+    checkState(rec.pc, 'createAnswer', ['have-remote-offer', 'have-local-pranswer']);
     throw new DriverError('NotSupportedError', 'ndc: createAnswer is not supported (use the implicit setLocalDescription)');
   },
 
@@ -228,15 +260,19 @@ const ops = {
     const st = pc.signalingState;
     let type;
     if (d && d.type === 'rollback') {
+      // W3C setLocalDescription: rollback in stable / have-*-pranswer is an InvalidStateError
+      // (libdatachannel ignores it silently).
+      if (st === 'stable' || st === 'closed' || st.endsWith('pranswer')) throw new DriverError('InvalidStateError', `cannot roll back in ${st}`);
       type = 'rollback';
     } else {
       const offer = st === 'stable' || st === 'have-local-offer' || st === 'have-remote-pranswer';
       type = d && d.type ? d.type : (offer ? 'offer' : 'answer');
-      if (type === 'offer' && !offer) throw new DriverError('InvalidModificationError', `cannot set an offer in ${st}`);
-      if ((type === 'answer' || type === 'pranswer') && offer) throw new DriverError('InvalidModificationError', `cannot set an answer in ${st}`);
+      if (type === 'offer' && !offer) throw new DriverError('InvalidStateError', `cannot set an offer in ${st}`);
+      if ((type === 'answer' || type === 'pranswer') && offer) throw new DriverError('InvalidStateError', `cannot set an answer in ${st}`);
       if (d && d.sdp) log(`setLocalDescription: libdatachannel cannot apply a given SDP; using its own ${type}`);
     }
     if (!(type === 'offer' && st === 'have-local-offer')) nativeCall(() => native.setLocalDescription(type));
+    await flushCallbacks();
     syncState(cmd.pc);
     return { description: desc(pc.localDescription) };
   },
@@ -245,8 +281,13 @@ const ops = {
     const rec = getRec(cmd.pc);
     const d = cmd.description;
     if (!d || typeof d !== 'object') throw new DriverError('TypeError', 'description required');
-    if (d.type === 'rollback') nativeCall(() => rec.native.setRemoteDescription('', 'rollback'));
+    if (d.type === 'rollback') {
+      const st = rec.pc.signalingState; // same W3C check as setLocalDescription's rollback
+      if (st === 'stable' || st === 'closed' || st.endsWith('pranswer')) throw new DriverError('InvalidStateError', `cannot roll back in ${st}`);
+      nativeCall(() => rec.native.setRemoteDescription('', 'rollback'));
+    }
     else await rec.pc.setRemoteDescription({ type: d.type, sdp: d.sdp || '' }).catch((e) => nativeCall(() => { throw e; }));
+    await flushCallbacks();
     syncState(cmd.pc);
     return {};
   },
@@ -322,6 +363,12 @@ const ops = {
     dc.binaryType = 'arraybuffer';
     const ch = channels.add(cmd.pc, dc);
     nativeChannels.set(ch, nch);
+    // The polyfill's own createDataChannel (bypassed above) fires negotiationneeded for the first channel
+    // of a connection; do the same, as a queued task (W3C "update the negotiation-needed flag").
+    if (!rec.announcedNegotiation) {
+      rec.announcedNegotiation = true;
+      setImmediate(() => { if (!rec.closed) emit({ event: 'negotiationneeded', pc: cmd.pc }); });
+    }
     return channels.state(ch);
   },
 
@@ -346,6 +393,7 @@ const ops = {
   close: async (cmd) => {
     const rec = getRec(cmd.pc);
     rec.pc.close();
+    rec.closed = true;
     syncState(cmd.pc);
     return {};
   },

@@ -24,6 +24,15 @@ class Endpoint {
   virtual void HandleReceive(ByteView packet, const SocketAddress& local,
                              const SocketAddress& remote, Instant now) = 0;
 
+  // Bytes read from the TCP connection the host opened for a Transmit with protocol kTcp from
+  // `local` to `remote` (util/transmit.h): any chunking, in stream order. Hosts without TCP never
+  // call it (default: ignored).
+  virtual void HandleStreamData(ByteView bytes, const SocketAddress& local, const SocketAddress& remote,
+                                Instant now) {}
+  // That connection failed to connect, was reset or closed by the remote. A later kTcp Transmit
+  // for the same (local, remote) opens a new connection.
+  virtual void HandleStreamClosed(const SocketAddress& local, const SocketAddress& remote, Instant now) {}
+
   // Called when `now` has reached the deadline from PollTimeout() (calling it early is harmless).
   virtual void HandleTimeout(Instant now) = 0;
 

@@ -1,5 +1,6 @@
 // W3C webrtc-pc §4.2.1 RTCConfiguration (and RTCIceServer, §4.2.2).
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,9 @@ struct RTCConfiguration {
 struct RTCEngineOptions {
   uint64_t seed = 1;          // all randomness (ICE credentials, tie-breaker, DTLS RNG) derives from it
   int64_t unix_time_s = 0;    // wall-clock time for certificate validity (hosts pass time(nullptr))
+  // Debugging aid: receives "CLIENT_RANDOM <hex> <hex>" lines (NSS key log format) for each DTLS
+  // handshake so captures can be decrypted; hosts append them to $SSLKEYLOGFILE. Unset = none.
+  std::function<void(const std::string& line)> key_log;
 };
 
 const char* ToString(RTCIceTransportPolicy p);

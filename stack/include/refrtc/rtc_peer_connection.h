@@ -86,6 +86,9 @@ class RTCPeerConnection : public Endpoint {
   void AddLocalAddress(const SocketAddress& local) override;
   void HandleReceive(ByteView packet, const SocketAddress& local, const SocketAddress& remote,
                      Instant now) override;
+  void HandleStreamData(ByteView bytes, const SocketAddress& local, const SocketAddress& remote,
+                        Instant now) override;
+  void HandleStreamClosed(const SocketAddress& local, const SocketAddress& remote, Instant now) override;
   void HandleTimeout(Instant now) override;
   std::optional<Transmit> PollTransmit() override;
   std::optional<Instant> PollTimeout() override;

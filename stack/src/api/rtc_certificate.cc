@@ -1,5 +1,6 @@
 #include "refrtc/rtc_certificate.h"
 
+#include "absl/strings/ascii.h"
 #include "dtls/certificate.h"
 #include "util/random.h"
 
@@ -17,7 +18,9 @@ absl::StatusOr<std::shared_ptr<RTCCertificate>> RTCCertificate::Generate(uint64_
 int64_t RTCCertificate::expires() const { return cert_->expires_unix_s() * 1000; }
 
 std::vector<RTCDtlsFingerprint> RTCCertificate::getFingerprints() const {
-  return {RTCDtlsFingerprint{"sha-256", cert_->Fingerprint("sha-256")}};
+  // §4.9 RTCDtlsFingerprint.value: "in lowercase hex string" (the SDP a=fingerprint line keeps the
+  // uppercase of RFC 8122 §5).
+  return {RTCDtlsFingerprint{"sha-256", absl::AsciiStrToLower(cert_->Fingerprint("sha-256"))}};
 }
 
 }  // namespace refrtc

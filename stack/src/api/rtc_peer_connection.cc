@@ -132,7 +132,16 @@ RTCPeerConnection::RTCPeerConnection(const RTCConfiguration& config, const RTCEn
       if (addr.ok()) ic.stun_servers.push_back(*addr);
     }
   }
+  // TURN servers (RFC 7065 URLs with IP literals, see ice::ParseTurnUrl); others are skipped
+  // like STUN host names. iceTransportPolicy "relay" (§4.1.1): only relay candidates.
+  for (const auto& server : config_.iceServers)
+    for (const auto& url : server.urls)
+      if (absl::StartsWith(url, "turn:"))
+        if (auto ts = ice::ParseTurnUrl(url, server.username, server.credential); ts.ok())
+          ic.turn_servers.push_back(*ts);
+  ic.relay_only = config_.iceTransportPolicy == RTCIceTransportPolicy::kRelay;
   stack_ = std::make_unique<engine::TransportStack>(ic, certificate_->engine_certificate(), rng_.U64());
+  if (options.key_log) stack_->dtls().SetKeyLog(options.key_log);  // RTCEngineOptions::key_log
 }
 
 RTCPeerConnection::~RTCPeerConnection() {
@@ -193,7 +202,7 @@ std::string RTCPeerConnection::BuildOffer(bool ice_restart) {
     m.AddAttribute("ice-ufrag", offered_ufrag_);
     m.AddAttribute("ice-pwd", offered_pwd_);
     m.AddAttribute("ice-options", std::string("trickle"));
-    m.AddAttribute("fingerprint", absl::StrCat(fp.algorithm, " ", fp.value));
+    m.AddAttribute("fingerprint", absl::StrCat(fp.algorithm, " ", absl::AsciiStrToUpper(fp.value)));  // RFC 8122 §5 UHEX
     // RFC 8842 §5.2: the offerer uses actpass.
     m.AddAttribute("setup", std::string("actpass"));
     m.AddAttribute("mid", s.mid);
@@ -249,7 +258,7 @@ absl::StatusOr<std::string> RTCPeerConnection::BuildAnswer() {
     m.AddAttribute("ice-ufrag", offered_ufrag_);
     m.AddAttribute("ice-pwd", offered_pwd_);
     m.AddAttribute("ice-options", std::string("trickle"));
-    m.AddAttribute("fingerprint", absl::StrCat(fp.algorithm, " ", fp.value));
+    m.AddAttribute("fingerprint", absl::StrCat(fp.algorithm, " ", absl::AsciiStrToUpper(fp.value)));  // RFC 8122 §5 UHEX
     m.AddAttribute("setup", setup);
     m.AddAttribute("mid", mid);
     if (rm.protocol == "DTLS/SCTP") {
@@ -401,8 +410,13 @@ absl::Status RTCPeerConnection::ApplyLocal(RTCSdpType type, const std::string& s
     SetSignalingState(RTCSignalingState::kStable);
   }
 
-  // Gathering starts with the first local description (JSEP §5.8 / W3C §4.4.1.5).
-  if (!gathering_started_) {
+  // Gathering starts with the first local description (JSEP §5.8 / W3C §4.4.1.5) that has a
+  // transport: one non-rejected m-section. With none there is no RTCIceTransport, so no candidate
+  // (it would name an sdpMid the remote does not have) and the gathering state stays "new"
+  // (W3C §4.3.2 RTCIceGatheringState "new": ... or there are no transports).
+  bool has_transport = false;
+  for (const auto& s : sections_) has_transport |= !s.rejected;
+  if (!gathering_started_ && has_transport) {
     gathering_started_ = true;
     stack_->ice().StartGathering(now_);
   }
@@ -659,6 +673,10 @@ absl::Status RTCPeerConnection::Rollback(bool local) {
     pending_remote_.reset();
     remote_offer_sections_.clear();
   }
+  // RFC 8445 §6.1.1: the ICE role follows who sent the first offer of the first
+  // completed exchange. A rolled-back first offer (ours or the remote's) never counted: decide the
+  // role again with the next offer, e.g. answer as controlled after perfect-negotiation glare.
+  if (!current_local_ && !current_remote_) ice_role_decided_ = false;
   SetSignalingState(RTCSignalingState::kStable);
   UpdateNegotiationNeeded();
   return absl::OkStatus();
@@ -1033,6 +1051,11 @@ void RTCPeerConnection::ProcessTransportEvents() {
           Emit({RTCEventType::kIceConnectionStateChange, ToString(s)});
         }
         UpdateConnectionState();
+      } else if (auto* ce = std::get_if<ice::EventCandidateError>(ie)) {
+        // §5.6 icecandidateerror (RTCPeerConnectionIceErrorEvent): name = errorCode,
+        // message = errorText, detail = url.
+        Emit({RTCEventType::kIceCandidateError, "", std::nullopt, nullptr, {}, false,
+              std::to_string(ce->error_code), ce->error_text, ce->url});
       }
     } else if (auto* ds = std::get_if<engine::DtlsStateChanged>(&*ev)) {
       dtls_state_ = ToW3c(ds->state);
@@ -1176,6 +1199,22 @@ void RTCPeerConnection::HandleReceive(ByteView packet, const SocketAddress& loca
   SetTime(now);
   if (is_closed_) return;
   stack_->HandleReceive(packet, local, remote, now_);
+  ProcessTransportEvents();
+}
+
+void RTCPeerConnection::HandleStreamData(ByteView bytes, const SocketAddress& local,
+                                         const SocketAddress& remote, Instant now) {
+  SetTime(now);
+  if (is_closed_) return;
+  stack_->HandleStreamData(bytes, local, remote, now_);
+  ProcessTransportEvents();
+}
+
+void RTCPeerConnection::HandleStreamClosed(const SocketAddress& local, const SocketAddress& remote,
+                                           Instant now) {
+  SetTime(now);
+  if (is_closed_) return;
+  stack_->HandleStreamClosed(local, remote, now_);
   ProcessTransportEvents();
 }
 

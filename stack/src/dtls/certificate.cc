@@ -163,7 +163,9 @@ absl::StatusOr<std::shared_ptr<Certificate>> Certificate::FromPem(absl::string_v
 absl::StatusOr<std::shared_ptr<Certificate>> Certificate::Generate(
     Random& rng, int64_t unix_now_s, int64_t expires_unix_s,
     const std::function<int(mbedtls_pk_context*, mbedtls_ctr_drbg_context*)>& make_key) {
-  if (expires_unix_s <= unix_now_s) return absl::InvalidArgumentError("certificate would already be expired");
+  // W3C §4.9 allows expires = 0: the certificate exists but is already expired, so the
+  // RTCPeerConnection constructor rejects it (InvalidAccessError). Only a past notAfter is refused.
+  if (expires_unix_s < unix_now_s) return absl::InvalidArgumentError("certificate would expire before it is made");
   // X.509 times are limited to years 1950..9999 (RFC 5280 §4.1.2.5).
   const int64_t kMin = DaysFromCivil(1950, 1, 2) * 86400, kMax = DaysFromCivil(9999, 12, 31) * 86400;
   int64_t not_before = std::clamp<int64_t>(unix_now_s - 86400, kMin, kMax);

@@ -140,6 +140,22 @@ int Transport::ExportKeys(void* ctx, const unsigned char* ms, const unsigned cha
   std::memcpy(t->randoms_ + 32, server_random, 32);
   t->prf_type_ = prf_type;
   t->have_master_ = true;
+  if (t->key_log_) {
+    // NSS key log format ("SSLKEYLOGFILE"): CLIENT_RANDOM <32-byte client random> <48-byte master
+    // secret>, both hex. Wireshark derives the RFC 5246 §6.3 key block from these for DTLS 1.2.
+    static const char kHex[] = "0123456789abcdef";
+    std::string line = "CLIENT_RANDOM ";
+    for (int i = 0; i < 32; ++i) {
+      line.push_back(kHex[client_random[i] >> 4]);
+      line.push_back(kHex[client_random[i] & 15]);
+    }
+    line.push_back(' ');
+    for (int i = 0; i < 48; ++i) {
+      line.push_back(kHex[ms[i] >> 4]);
+      line.push_back(kHex[ms[i] & 15]);
+    }
+    t->key_log_(line);
+  }
   return 0;
 }
 

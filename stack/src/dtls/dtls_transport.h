@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,6 +97,10 @@ class Transport {
   // Largest payload Send accepts (after connect: the 2^14 plaintext limit, RFC 5246 §6.2.1).
   size_t max_app_data_size() const;
   const std::shared_ptr<Certificate>& local_certificate() const { return local_; }
+  // Debugging aid (not part of any RFC): once the master secret exists, `key_log` receives one
+  // line "CLIENT_RANDOM <hex client random> <hex master secret>" (NSS key log format, what
+  // SSLKEYLOGFILE files hold) so captures can be decrypted. Unset = nothing is exported.
+  void SetKeyLog(std::function<void(const std::string& line)> key_log) { key_log_ = std::move(key_log); }
 
  private:
   struct RemoteFp {
@@ -161,6 +166,7 @@ class Transport {
   unsigned char randoms_[64];
   mbedtls_tls_prf_types prf_type_ = MBEDTLS_SSL_TLS_PRF_NONE;
   std::optional<SrtpKeys> srtp_keys_;
+  std::function<void(const std::string&)> key_log_;
 
   std::deque<Bytes> incoming_;
   ClientHelloReassembler client_hello_;  // until the handshake is done (see its header)

@@ -71,6 +71,11 @@ void TransportStack::HandleReceive(ByteView packet, const SocketAddress& local,
   if (closed_) return;
   ++counters_.received;
   counters_.bytes_received += packet.size();
+  // TURN server traffic first: relayed peer data is demuxed from Pump (PollRelayedData).
+  if (ice_->HandleTurnDatagram(packet, local, remote, now)) {
+    Pump(now);
+    return;
+  }
   // mDNS first: its first byte (query id, 0) would look like STUN to RFC 7983 (see demux.h).
   if (IsMdns(packet, local, remote)) {
     ++counters_.mdns_received;
@@ -78,6 +83,36 @@ void TransportStack::HandleReceive(ByteView packet, const SocketAddress& local,
     Pump(now);
     return;
   }
+  Demux(packet, local, remote, now);
+  Pump(now);
+}
+
+void TransportStack::HandleStreamData(ByteView bytes, const SocketAddress& local,
+                                      const SocketAddress& remote, Instant now) {
+  if (closed_) return;
+  counters_.bytes_received += bytes.size();
+  ice_->HandleStreamData(bytes, local, remote, now);
+  Pump(now);
+}
+
+void TransportStack::HandleStreamClosed(const SocketAddress& local, const SocketAddress& remote,
+                                        Instant now) {
+  if (closed_) return;
+  ice_->HandleStreamClosed(local, remote, now);
+  Pump(now);
+}
+
+void TransportStack::SendDtls(const SocketAddress& local, const SocketAddress& remote, Bytes data,
+                              Instant now) {
+  Transmit t{local, remote, std::move(data)};
+  // A relay pair: through the TURN allocation (its output comes out of ice_->PollTransmit).
+  if (ice_->SendRelayed(t, now)) return;
+  transmits_.push_back(std::move(t));
+}
+
+// RFC 7983 demux of one datagram (from a socket, or unwrapped from a TURN allocation).
+void TransportStack::Demux(ByteView packet, const SocketAddress& local, const SocketAddress& remote,
+                           Instant now) {
   switch (Classify(packet)) {
     case PacketKind::kStun:
       ice_->HandleStun(packet, local, remote, now);
@@ -99,7 +134,6 @@ void TransportStack::HandleReceive(ByteView packet, const SocketAddress& local,
       ++counters_.dropped_unknown;
       break;
   }
-  Pump(now);
 }
 
 void TransportStack::HandleTimeout(Instant now) {
@@ -171,6 +205,10 @@ void TransportStack::Pump(Instant now) {
   // Each pass moves everything one layer; loop until quiescent (bounded to avoid livelock).
   for (int pass = 0; pass < 64; ++pass) {
     bool progress = false;
+    while (auto d = ice_->PollRelayedData()) {
+      progress = true;
+      Demux(d->data, d->local, d->remote, now);
+    }
     while (auto ev = ice_->PollEvent()) {
       progress = true;
       if (auto* m = std::get_if<ice::EventRemoteMdnsCandidate>(&*ev)) {
@@ -198,7 +236,7 @@ void TransportStack::Pump(Instant now) {
       // DTLS output waiting for a path with consent (see below).
       if (!dtls_out_waiting_.empty()) {
         if (auto path = DtlsSendPath()) {
-          for (auto& d : dtls_out_waiting_) transmits_.push_back({path->first, path->second, std::move(d)});
+          for (auto& d : dtls_out_waiting_) SendDtls(path->first, path->second, std::move(d), now);
           dtls_out_waiting_.clear();
           progress = true;
         }
@@ -211,7 +249,7 @@ void TransportStack::Pump(Instant now) {
         // Until then the flight waits (bounded) instead of being lost to a retransmit timer.
         if (closed_) continue;
         if (auto path = DtlsSendPath()) {
-          transmits_.push_back({path->first, path->second, std::move(*out)});
+          SendDtls(path->first, path->second, std::move(*out), now);
         } else if (dtls_out_waiting_.size() < kMaxHeldDtls) {
           dtls_out_waiting_.push_back(std::move(*out));
         }

@@ -15,6 +15,11 @@
 //    route to their shared mDNS socket), and each resolved address goes back to the agent as the
 //    same candidate with an IP literal. Unresolved names are dropped silently. mDNS datagrams
 //    are recognised before the RFC 7983 demux (engine/demux.h IsMdns).
+//  * TURN (RFC 8656, ice/turn_client.h): datagrams/stream bytes from a TURN server go to the
+//    agent first (ice::Agent::HandleTurnDatagram / HandleStreamData, before the mDNS and RFC 7983
+//    demux: ChannelData's first byte 64..79 is TURN's). Relayed peer data comes back out of the
+//    agent (PollRelayedData) as if received on the relayed address and is demuxed as usual; DTLS
+//    sent on a pair whose local side is a relayed address goes through the allocation.
 // The facade (api/) owns JSEP and the W3C objects; this class owns packets and timers.
 #pragma once
 #include <deque>
@@ -78,6 +83,10 @@ class TransportStack {
 
   void HandleReceive(ByteView packet, const SocketAddress& local, const SocketAddress& remote,
                      Instant now);
+  // TCP connections to TURN servers (refrtc/endpoint.h).
+  void HandleStreamData(ByteView bytes, const SocketAddress& local, const SocketAddress& remote,
+                        Instant now);
+  void HandleStreamClosed(const SocketAddress& local, const SocketAddress& remote, Instant now);
   void HandleTimeout(Instant now);
   std::optional<Transmit> PollTransmit();
   std::optional<Instant> PollTimeout() const;
@@ -92,6 +101,8 @@ class TransportStack {
   const mdns::Resolver& mdns() const { return mdns_; }
 
  private:
+  void Demux(ByteView packet, const SocketAddress& local, const SocketAddress& remote, Instant now);
+  void SendDtls(const SocketAddress& local, const SocketAddress& remote, Bytes data, Instant now);
   void HandleIceEvent(const ice::Event& ev, Instant now);
   void MaybeStartDtls(Instant now);
   void ReplayHeldDtls(Instant now);

@@ -54,13 +54,20 @@ Agent::Agent(AgentConfig config, Random& rng)
     config_.consent_interval_max = config_.consent_interval_min;
   if (config_.max_check_sends < 1) config_.max_check_sends = 1;
   if (config_.max_gather_sends < 1) config_.max_gather_sends = 1;
+  turns_.resize(config_.turn_servers.size());
 }
 
 // ---------------------------------------------------------------------------------------------
 // Output queues
 
 void Agent::Queue(Transmit t) {
-  if (closed_ || transmits_.size() >= config_.max_queued_transmits) return;
+  if (closed_) return;
+  // From a relayed address: through its TURN allocation (RFC 8656 §11 / §12).
+  if (Turn* turn = TurnForRelayed(t.from)) {
+    turn->client->Send(t.to, t.data, last_now_);
+    return;
+  }
+  if (transmits_.size() >= config_.max_queued_transmits) return;
   transmits_.push_back(std::move(t));
 }
 
@@ -74,7 +81,13 @@ void Agent::PushEvent(Event e) {
 }
 
 std::optional<Transmit> Agent::PollTransmit() {
-  if (transmits_.empty()) return std::nullopt;
+  if (transmits_.empty()) {
+    // TURN traffic to the servers (also after Close(): the deallocation).
+    for (auto& t : turns_)
+      if (t.client)
+        if (auto out = t.client->PollTransmit()) return out;
+    return std::nullopt;
+  }
   Transmit t = std::move(transmits_.front());
   transmits_.pop_front();
   return t;
@@ -110,6 +123,7 @@ void Agent::AddLocalAddress(const SocketAddress& addr) {
   for (const auto& r : remotes_) AddPair(host, r);
   if (gathering_started_) {
     Announce(host, last_now_);
+    StartTurn(last_now_);
     MaybeCompleteGathering();
   }
 }
@@ -120,24 +134,35 @@ void Agent::StartGathering(Instant now) {
   gathering_started_ = true;
   SetGatheringState(GatheringState::kGathering);
   for (auto& h : hosts_) Announce(h, now);
+  StartTurn(now);
   MaybeCompleteGathering();
 }
 
 void Agent::Announce(LocalHost& host, Instant now) {
   if (host.announced) return;
   host.announced = true;
+  // W3C iceTransportPolicy "relay": host (and server-reflexive) candidates are not gathered;
+  // the host socket only serves as the base of TURN allocations.
+  if (!Usable(host)) return;
   if (gathering_state_ != GatheringState::kGathering) SetGatheringState(GatheringState::kGathering);
   Candidate c;
   c.foundation = host.foundation;
   c.component = 1;
-  c.protocol = "udp";
+  c.protocol = "udp";  // a relayed address is UDP whatever the transport to the TURN server
   c.priority = host.priority;
   c.address = host.addr.IpString();
   c.port = host.addr.port();
-  c.type = CandidateType::kHost;
+  c.type = host.type;
+  if (host.type == CandidateType::kRelay) {
+    // RFC 8839 §5.1: raddr/rport of a relay candidate = the mapped address of the allocation.
+    c.related_address = host.related.IpString();
+    c.related_port = host.related.port();
+  }
   c.extensions["generation"] = "0";
   c.extensions["ufrag"] = local_.ufrag;
+  ++announced_candidates_;
   PushEvent(EventLocalCandidate{c});
+  if (host.type == CandidateType::kRelay) return;
   // §5.1.1.2: a Binding request to each STUN server of the same address family.
   for (const auto& server : config_.stun_servers) {
     if (server.family() != host.addr.family()) continue;
@@ -171,6 +196,7 @@ void Agent::AddSrflx(const SocketAddress& base, const SocketAddress& mapped, con
   c.related_port = base.port();
   c.extensions["generation"] = "0";
   c.extensions["ufrag"] = local_.ufrag;
+  ++announced_candidates_;
   PushEvent(EventLocalCandidate{c});
   // §6.1.2.4: pairs of a srflx local candidate are replaced by its base, so no new pairs here.
 }
@@ -179,7 +205,152 @@ void Agent::MaybeCompleteGathering() {
   if (!gathering_started_ || gathering_state_ == GatheringState::kComplete) return;
   for (const auto& tx : transactions_)
     if (tx.kind == TxKind::kGather) return;
+  for (const auto& t : turns_)
+    if (t.client && !t.done) return;  // an allocation is still in progress
   SetGatheringState(GatheringState::kComplete);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relay candidates (RFC 8445 §5.1.1.2, RFC 8656)
+
+void Agent::StartTurn(Instant now) {
+  if (closed_) return;
+  for (size_t i = 0; i < turns_.size(); ++i) {
+    if (turns_[i].client) continue;
+    const TurnServer& server = config_.turn_servers[i];
+    // The base: a host socket of the server's family; a loopback server is reached from the
+    // loopback socket when there is one (and a routable server from a routable socket).
+    const LocalHost* base = nullptr;
+    for (const auto& h : hosts_) {
+      if (h.type != CandidateType::kHost || h.addr.family() != server.server.family()) continue;
+      if (!base || (h.addr.is_loopback() == server.server.is_loopback() &&
+                    base->addr.is_loopback() != server.server.is_loopback()))
+        base = &h;
+    }
+    if (!base) continue;  // no socket of that family (yet)
+    TurnClientConfig tc = config_.turn;
+    tc.server = server;
+    turns_[i].client = std::make_unique<TurnClient>(tc, base->addr, rng_);
+    turns_[i].client->Start(now);
+  }
+}
+
+Agent::Turn* Agent::TurnForRelayed(const SocketAddress& relayed) {
+  for (auto& t : turns_)
+    if (t.client && t.client->relayed().valid() && t.client->relayed() == relayed) return &t;
+  return nullptr;
+}
+
+bool Agent::IsRelayedAddress(const SocketAddress& a) const {
+  for (const auto& t : turns_)
+    if (t.client && t.client->relayed().valid() && t.client->relayed() == a) return true;
+  return false;
+}
+
+void Agent::PumpTurn(size_t index, Instant now) {
+  Turn& t = turns_[index];
+  TurnClient& c = *t.client;
+  while (auto d = c.PollPeerData()) {
+    // Relayed STUN (checks from/answers to the relay candidate) is ours; the rest belongs to the
+    // owner's demux (DTLS), seen as arriving on the relayed address from the peer.
+    if (stun::LooksLikeStun(d->data)) HandleStun(d->data, c.relayed(), d->peer, now);
+    else if (relayed_in_.size() < 512) relayed_in_.push_back({std::move(d->data), c.relayed(), d->peer});
+  }
+  if (!t.done && c.state() == TurnClient::State::kAllocated) {
+    t.done = true;
+    LocalHost h;
+    h.addr = c.relayed();
+    h.type = CandidateType::kRelay;
+    h.turn = static_cast<int>(index);
+    h.related = c.mapped();
+    // RFC 8445 §5.1.2.1: type preference 0 for relay; the local preference ranks UDP servers
+    // above TCP ones and keeps every relay candidate distinct.
+    bool tcp = c.server().transport == TransportProtocol::kTcp;
+    h.local_preference = static_cast<uint16_t>((tcp ? 0x7F00 : 0xFF00) - std::min<size_t>(index, 255));
+    h.priority = ComputePriority(CandidateType::kRelay, h.local_preference, 1);
+    h.foundation = absl::StrCat(
+        Foundation(CandidateType::kRelay, c.base(), &c.server().server), tcp ? "t" : "");
+    if (FindHost(h.addr) || hosts_.size() >= 64) return;
+    hosts_.push_back(h);
+    for (const auto& r : remotes_) AddPair(hosts_.back(), r);
+    if (gathering_started_) Announce(hosts_.back(), now);
+    MaybeCompleteGathering();
+  } else if (c.state() == TurnClient::State::kFailed) {
+    if (!t.done) {
+      t.done = true;
+      // W3C icecandidateerror: gathering goes on (and completes) without this candidate.
+      PushEvent(EventCandidateError{c.base().IpString(), c.base().port(), c.server().url, c.error_code(),
+                                    c.error_text()});
+      MaybeCompleteGathering();
+    } else if (c.relayed().valid()) {
+      // The allocation was lost (refresh failed, TCP connection gone): its pairs fail.
+      for (auto& p : pairs_)
+        if (p.local == c.relayed() && p.state != PairState::kFailed) p.state = PairState::kFailed;
+    }
+  }
+}
+
+bool Agent::HandleTurnDatagram(ByteView packet, const SocketAddress& local, const SocketAddress& remote,
+                               Instant now) {
+  for (size_t i = 0; i < turns_.size(); ++i) {
+    TurnClient* c = turns_[i].client.get();
+    if (!c || c->server().transport != TransportProtocol::kUdp || c->base() != local ||
+        c->server().server != remote)
+      continue;
+    last_now_ = now;
+    if (closed_) return true;
+    c->HandleDatagram(packet, now);
+    PumpTurn(i, now);
+    UpdateState(now);
+    return true;
+  }
+  return false;
+}
+
+bool Agent::HandleStreamData(ByteView bytes, const SocketAddress& local, const SocketAddress& remote,
+                             Instant now) {
+  for (size_t i = 0; i < turns_.size(); ++i) {
+    TurnClient* c = turns_[i].client.get();
+    if (!c || c->server().transport != TransportProtocol::kTcp || c->base() != local ||
+        c->server().server != remote)
+      continue;
+    last_now_ = now;
+    if (closed_) return true;
+    c->HandleStreamData(bytes, now);
+    PumpTurn(i, now);
+    UpdateState(now);
+    return true;
+  }
+  return false;
+}
+
+void Agent::HandleStreamClosed(const SocketAddress& local, const SocketAddress& remote, Instant now) {
+  for (size_t i = 0; i < turns_.size(); ++i) {
+    TurnClient* c = turns_[i].client.get();
+    if (!c || c->server().transport != TransportProtocol::kTcp || c->base() != local ||
+        c->server().server != remote)
+      continue;
+    last_now_ = now;
+    if (closed_) return;
+    c->HandleStreamClosed(now);
+    PumpTurn(i, now);
+    UpdateState(now);
+  }
+}
+
+std::optional<RelayedDatagram> Agent::PollRelayedData() {
+  if (relayed_in_.empty()) return std::nullopt;
+  RelayedDatagram d = std::move(relayed_in_.front());
+  relayed_in_.pop_front();
+  return d;
+}
+
+bool Agent::SendRelayed(const Transmit& t, Instant now) {
+  Turn* turn = TurnForRelayed(t.from);
+  if (!turn) return false;
+  last_now_ = now;
+  if (!closed_) turn->client->Send(t.to, t.data, now);
+  return true;
 }
 
 void Agent::SetGatheringState(GatheringState s) {
@@ -210,6 +381,7 @@ int Agent::FindPair(const SocketAddress& local, const SocketAddress& remote) con
 }
 
 void Agent::AddPair(const LocalHost& host, const RemoteCandidate& remote) {
+  if (!Usable(host)) return;  // relay-only policy: host bases are not paired
   // §6.1.2.2: only candidates of the same address family are paired.
   if (host.addr.family() != remote.addr.family()) return;
   // A link-local IPv6 host only reaches link-local peers (and vice versa).
@@ -313,6 +485,8 @@ void Agent::Restart(const Credentials& new_local, Instant now) {
   checks_started_ = false;
   consent_failed_ = false;
   for (auto& h : hosts_) h.announced = false;
+  announced_candidates_ = 0;
+  relayed_in_.clear();
   bool regather = gathering_started_;
   gathering_started_ = false;
   SetGatheringState(GatheringState::kNew);
@@ -323,6 +497,10 @@ void Agent::Restart(const Credentials& new_local, Instant now) {
 void Agent::Close() {
   if (closed_) return;
   closed_ = true;
+  // RFC 8656 §7.1: deallocate (drained by PollTransmit after the close).
+  for (auto& t : turns_)
+    if (t.client) t.client->Close(last_now_);
+  relayed_in_.clear();
   transactions_.clear();
   transmits_.clear();
   triggered_.clear();
@@ -382,6 +560,11 @@ void Agent::OnTransactionTimeout(const Transaction& tx, Instant now) {
 void Agent::HandleTimeout(Instant now) {
   last_now_ = now;
   if (closed_) return;
+  for (size_t i = 0; i < turns_.size(); ++i) {
+    if (!turns_[i].client) continue;
+    turns_[i].client->HandleTimeout(now);
+    PumpTurn(i, now);
+  }
   // Retransmissions and transaction timeouts.
   std::vector<Transaction> expired;
   for (auto& tx : transactions_) {
@@ -441,6 +624,9 @@ std::optional<Instant> Agent::PollTimeout() const {
   // An mDNS candidate waiting for its owner: wake now (see EventRemoteMdnsCandidate).
   if (unpolled_mdns_events_ > 0) consider(last_now_);
   for (const auto& tx : transactions_) consider(tx.next);
+  for (const auto& tu : turns_)
+    if (tu.client)
+      if (auto x = tu.client->PollTimeout()) consider(*x);
   if (!consent_failed_ && remote_ && HasCheckWork())
     consider(last_check_sent_ ? *last_check_sent_ + config_.ta : last_now_);
   if (auto n = NominationDeadline()) consider(*n);
@@ -692,7 +878,12 @@ void Agent::UpdateState(Instant now) {
   } else {
     bool all_failed = !pairs_.empty();
     for (const auto& p : pairs_) all_failed &= p.state == PairState::kFailed;
-    if (remote_end_of_candidates_ && all_failed && remote_)
+    // W3C RTCIceTransportState "failed" also covers "zero local candidates were gathered"
+    // (e.g. iceTransportPolicy "relay" and every TURN allocation failed) once the remote side
+    // has signalled the end of its candidates.
+    bool no_local = gathering_state_ == GatheringState::kComplete && announced_candidates_ == 0 &&
+                    pairs_.empty();
+    if (remote_end_of_candidates_ && remote_ && (all_failed || no_local))
       s = TransportState::kFailed;
     else if (checks_started_)
       s = TransportState::kChecking;
@@ -735,7 +926,7 @@ void Agent::HandleRequest(ByteView raw, const StunMessage& msg, const SocketAddr
                           const SocketAddress& remote, Instant now) {
   if (consent_failed_) return;
   LocalHost* host = FindHost(local);
-  if (!host) return;  // not one of our sockets
+  if (!host || !Usable(*host)) return;  // not one of our sockets (or not a candidate by policy)
   // RFC 8445 §7.3 / §16: ICE requests carry FINGERPRINT; without it this is not for us.
   if (!msg.has_fingerprint()) return;
   // RFC 8489 §6.3.1: unknown comprehension-required attributes -> 420.

@@ -4,6 +4,16 @@
 // Inputs: local socket addresses, remote credentials/candidates, received STUN datagrams and
 // time. Outputs (polled): STUN datagrams to send, events, the next deadline.
 //
+// Relay candidates (RFC 8445 §5.1.1.2, RFC 8656): one TURN allocation (ice/turn_client.h) per
+// configured TURN server, made from the best host socket of the server's family. The relayed
+// address becomes a local candidate of type relay (its own base, related address = the mapped
+// address) that is paired and checked like a host one; everything the agent — or the owner, via
+// SendRelayed() — sends from a relayed address goes through the allocation (Send indication,
+// then ChannelData once a channel is bound), and what the TURN server relays back is unwrapped
+// by HandleTurnDatagram()/HandleStreamData(): STUN goes to the checks, the rest (DTLS) waits in
+// PollRelayedData() with local = the relayed address and remote = the peer. With relay_only
+// (W3C iceTransportPolicy "relay") only relay candidates are announced and paired.
+//
 // Nomination: regular nomination (RFC 8445 §8.1.1) that interoperates with libwebrtc and
 // libjuice/libdatachannel: the controlling agent nominates the best valid pair with a
 // USE-CANDIDATE check once no higher-priority pair is pending (or after a short delay); the
@@ -13,6 +23,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +32,7 @@
 
 #include "absl/status/status.h"
 #include "ice/candidate.h"
+#include "ice/turn_client.h"
 #include "stun/stun_message.h"
 #include "util/bytes.h"
 #include "util/random.h"
@@ -45,6 +57,12 @@ struct AgentConfig {
   uint64_t tie_breaker = 0;
   // From iceServers: stun: URLs already resolved to addresses by the host/caller.
   std::vector<SocketAddress> stun_servers;
+  // From iceServers: turn: URLs, resolved by the caller (RFC 7065 turn:host:port?transport=).
+  std::vector<TurnServer> turn_servers;
+  // W3C RTCIceTransportPolicy "relay": only relay candidates are gathered, signalled and used.
+  bool relay_only = false;
+  // Timers and bounds of each TURN allocation (its `server` field is ignored).
+  TurnClientConfig turn;
   // RFC 7675 §5.1: consent checks at a randomized 4-6 s interval, consent lost after 30 s.
   Duration consent_interval_min = seconds(4);
   Duration consent_interval_max = seconds(6);
@@ -93,8 +111,24 @@ struct EventRemoteMdnsCandidate {
   Candidate candidate;
   uint64_t generation = 0;
 };
+// W3C RTCPeerConnectionIceErrorEvent (icecandidateerror): a TURN allocation failed (bad
+// credentials: 401; other Allocate errors; 0 = no answer / connection lost). Gathering goes on
+// without that relay candidate.
+struct EventCandidateError {
+  std::string address;  // the local base the allocation was made from
+  uint16_t port = 0;
+  std::string url;
+  uint16_t error_code = 0;
+  std::string error_text;
+};
 using Event = std::variant<EventLocalCandidate, EventGatheringStateChanged, EventStateChanged,
-                           EventSelectedPairChanged, EventRemoteMdnsCandidate>;
+                           EventSelectedPairChanged, EventRemoteMdnsCandidate, EventCandidateError>;
+
+// Relayed peer data unwrapped from a TURN allocation: `local` is the relayed address.
+struct RelayedDatagram {
+  Bytes data;
+  SocketAddress local, remote;
+};
 
 class Agent {
  public:
@@ -126,6 +160,25 @@ class Agent {
   std::optional<Transmit> PollTransmit();
   std::optional<Event> PollEvent();
 
+  // TURN (see the top comment). A UDP datagram from a TURN server on the socket its allocation
+  // uses: returns true when it was that (consumed), false when it is not TURN traffic at all.
+  bool HandleTurnDatagram(ByteView packet, const SocketAddress& local, const SocketAddress& remote,
+                          Instant now);
+  // TCP stream bytes / closure for a kTcp connection (local, remote) to a TURN server; false when
+  // no allocation uses that connection.
+  bool HandleStreamData(ByteView bytes, const SocketAddress& local, const SocketAddress& remote,
+                        Instant now);
+  void HandleStreamClosed(const SocketAddress& local, const SocketAddress& remote, Instant now);
+  std::optional<RelayedDatagram> PollRelayedData();
+  // Sends `t` through the allocation owning t.from; false (nothing done) when t.from is not a
+  // relayed address, so the owner sends it as a plain datagram.
+  bool SendRelayed(const Transmit& t, Instant now);
+  bool IsRelayedAddress(const SocketAddress& a) const;
+  // Allocation state for tests/stats: nullptr if there is no allocation for that server index.
+  const TurnClient* turn_client(size_t index) const {
+    return index < turns_.size() ? turns_[index].client.get() : nullptr;
+  }
+
   std::optional<std::pair<SocketAddress, SocketAddress>> selected_pair() const;  // (local, remote)
   // True for a pair that succeeded a check, or from which an authenticated Binding request came
   // (the peer proved it knows our password), or the selected pair. DTLS/SCTP only from these.
@@ -146,6 +199,9 @@ class Agent {
   enum class PairState { kFrozen, kWaiting, kInProgress, kSucceeded, kFailed };
   struct LocalHost {
     SocketAddress addr;
+    CandidateType type = CandidateType::kHost;  // kHost or kRelay (addr = relayed address)
+    int turn = -1;                              // index in turns_ for kRelay
+    SocketAddress related;                      // kRelay: the mapped address
     uint16_t local_preference = 0;
     uint32_t priority = 0;
     std::string foundation;
@@ -191,6 +247,14 @@ class Agent {
     std::optional<Instant> unanswered_since;
   };
 
+  struct Turn {
+    std::unique_ptr<TurnClient> client;
+    bool done = false;  // relay candidate added or error reported
+  };
+  bool Usable(const LocalHost& h) const { return !config_.relay_only || h.type == CandidateType::kRelay; }
+  void StartTurn(Instant now);
+  void PumpTurn(size_t index, Instant now);
+  Turn* TurnForRelayed(const SocketAddress& relayed);
   void Announce(LocalHost& host, Instant now);
   void AddSrflx(const SocketAddress& base, const SocketAddress& mapped, const SocketAddress& server);
   void MaybeCompleteGathering();
@@ -255,6 +319,9 @@ class Agent {
   std::deque<Event> events_;
   size_t unpolled_mdns_events_ = 0;
   uint64_t remote_generation_ = 0;
+  std::vector<Turn> turns_;
+  std::deque<RelayedDatagram> relayed_in_;
+  size_t announced_candidates_ = 0;  // usable local candidates signalled this generation
 };
 
 }  // namespace refrtc::ice

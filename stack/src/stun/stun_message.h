@@ -28,6 +28,13 @@ constexpr size_t kMaxUsernameBytes = 513;        // RFC 8489 §14.3
 enum class StunClass : uint8_t { kRequest = 0, kIndication = 1, kSuccessResponse = 2, kErrorResponse = 3 };
 
 constexpr uint16_t kMethodBinding = 0x001;
+// TURN methods (RFC 8656 §17).
+constexpr uint16_t kMethodAllocate = 0x003;
+constexpr uint16_t kMethodRefresh = 0x004;
+constexpr uint16_t kMethodSend = 0x006;  // indication only
+constexpr uint16_t kMethodData = 0x007;  // indication only
+constexpr uint16_t kMethodCreatePermission = 0x008;
+constexpr uint16_t kMethodChannelBind = 0x009;
 
 // Attribute types (RFC 8489 §18.3, RFC 8445 §16.1).
 namespace attr {
@@ -40,6 +47,17 @@ constexpr uint16_t kRealm = 0x0014;
 constexpr uint16_t kNonce = 0x0015;
 constexpr uint16_t kMessageIntegritySha256 = 0x001C;
 constexpr uint16_t kUserhash = 0x001E;
+// TURN (RFC 8656 §18).
+constexpr uint16_t kChannelNumber = 0x000C;
+constexpr uint16_t kLifetime = 0x000D;
+constexpr uint16_t kXorPeerAddress = 0x0012;
+constexpr uint16_t kData = 0x0013;
+constexpr uint16_t kXorRelayedAddress = 0x0016;
+constexpr uint16_t kRequestedAddressFamily = 0x0017;
+constexpr uint16_t kEvenPort = 0x0018;
+constexpr uint16_t kRequestedTransport = 0x0019;
+constexpr uint16_t kDontFragment = 0x001A;
+constexpr uint16_t kReservationToken = 0x0022;
 constexpr uint16_t kXorMappedAddress = 0x0020;
 constexpr uint16_t kPriority = 0x0024;
 constexpr uint16_t kUseCandidate = 0x0025;
@@ -120,6 +138,14 @@ class StunMessage {
   void AddUseCandidate();
   void AddIceControlling(uint64_t tie_breaker);
   void AddIceControlled(uint64_t tie_breaker);
+  // RFC 8489 §14.9/§14.10 and TURN (RFC 8656 §18).
+  void AddRealm(absl::string_view realm);
+  void AddNonce(absl::string_view nonce);
+  void AddXorAddress(uint16_t type, const SocketAddress& addr);  // XOR-PEER/RELAYED-ADDRESS
+  void AddLifetime(uint32_t seconds);
+  void AddRequestedTransport(uint8_t protocol);  // 17 = UDP (RFC 8656 §18.11)
+  void AddChannelNumber(uint16_t channel);
+  void AddData(ByteView data);
 
   // Typed getters: nullopt when absent (formats were validated by Parse; getters on hand-built
   // messages with malformed values also return nullopt).
@@ -133,6 +159,12 @@ class StunMessage {
   bool use_candidate() const { return Has(attr::kUseCandidate); }
   std::optional<uint64_t> ice_controlling() const;
   std::optional<uint64_t> ice_controlled() const;
+  std::optional<std::string> realm() const;
+  std::optional<std::string> nonce() const;
+  std::optional<SocketAddress> xor_address(uint16_t type) const;  // first XOR-*-ADDRESS of `type`
+  std::optional<uint32_t> lifetime() const;
+  std::optional<uint16_t> channel_number() const;
+  std::optional<ByteView> data() const;  // DATA attribute value (a view into this message)
   bool has_message_integrity() const { return Has(attr::kMessageIntegrity); }
   bool has_fingerprint() const { return Has(attr::kFingerprint); }
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_replace.h"
+#include "absl/strings/ascii.h"
 #include "pc_pair.h"
 #include "util/codec.h"
 
@@ -104,9 +105,9 @@ TEST(PeerConnection, FingerprintMismatchFailsAndDeliversNothing) {
   PcPair p(3);
   auto ch = *p.a.pc->createDataChannel("x");
   // Replace B's fingerprint in the answer A applies with A's own (valid form, wrong value).
-  std::string a_fp = p.a.pc->certificate()->getFingerprints()[0].value;
+  std::string a_fp = absl::AsciiStrToUpper(p.a.pc->certificate()->getFingerprints()[0].value);
   p.Negotiate([&](std::string sdp) {
-    std::string b_fp = p.b.pc->certificate()->getFingerprints()[0].value;
+    std::string b_fp = absl::AsciiStrToUpper(p.b.pc->certificate()->getFingerprints()[0].value);
     return absl::StrReplaceAll(sdp, {{b_fp, a_fp}});
   });
   EXPECT_TRUE(p.RunUntil([&] { return p.a.pc->connectionState() == RTCPeerConnectionState::kFailed; }, seconds(40)));

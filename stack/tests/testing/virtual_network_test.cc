@@ -40,6 +40,17 @@ TEST_F(VirtualNetworkTest, AddEndpointGivesLocalAddresses) {
   EXPECT_EQ(b.locals[0], B);
 }
 
+TEST_F(VirtualNetworkTest, TcpTransmitsAreDroppedNotDeliveredAsDatagrams) {
+  a.SendTcp(B, "turn over tcp");
+  a.Send(B, "datagram");
+  net.Flush();
+  EXPECT_TRUE(net.RunUntil([&] { return !b.received.empty(); }, std::chrono::seconds(1)));
+  net.RunFor(std::chrono::milliseconds(100));
+  ASSERT_EQ(b.received.size(), 1u);
+  EXPECT_EQ(std::string(b.received[0].data.begin(), b.received[0].data.end()), "datagram");
+  EXPECT_EQ(net.stats().dropped_not_udp, 1u);
+}
+
 TEST_F(VirtualNetworkTest, PingPongArrivesAfterOneWayDelay) {
   LinkConfig ab;
   ab.delay = milliseconds(25);
