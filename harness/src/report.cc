@@ -81,6 +81,7 @@ json CellToJson(const CellResult& c) {
   if (!c.log_path.empty()) j["log"] = c.log_path;
   j["notes"] = c.notes;
   j["flaky"] = c.flaky;
+  j["stepMs"] = c.step_ms;
   if (!c.network.is_null()) j["network"] = c.network;  // relay seed, counters, pcap / key log
   return j;
 }
@@ -322,6 +323,11 @@ bool WriteHtmlReport(const std::string& path, const std::vector<CellResult>& cel
       << " (" << Html(c.flaky ? "pass, flaky" : c.status) << ")</h3><pre>" << Html(c.reason);
     for (const std::string& n : c.notes) f << (c.reason.empty() && &n == &c.notes.front() ? "" : "\n") << Html(n);
     f << "</pre>";
+    if (!c.step_ms.empty()) {
+      f << "<p><small>step times (ms):";
+      for (size_t i = 0; i < c.step_ms.size(); ++i) f << (i ? ", " : " ") << i << ": " << absl::StrFormat("%.0f", c.step_ms[i]);
+      f << "</small></p>";
+    }
     if (!c.log_path.empty()) {
       f << "<p><small>log: <a href=\"logs/" << Html(BaseName(c.log_path)) << "\">" << Html(c.log_path) << "</a></small></p>";
       if (c.status == "fail" || c.status == "xfail" || c.flaky) {

@@ -145,7 +145,9 @@ class Cell {
         const Step& step = sc_.steps[i];
         if (opts_.verbose) std::cerr << "[" << Tag() << "] step " << i << (step.comment.empty() ? "" : ": " + step.comment) << "\n";
         Trace(absl::StrCat("--- step ", i, step.comment.empty() ? "" : ": " + step.comment));
+        auto step_start = Clock::now();
         st = RunStep(step);
+        result_.step_ms.push_back(Ms(Clock::now() - step_start).count());
         if (st.ok()) st = BackgroundStatus();
         const KnownIssue* issue = StepIssue(step);
         if (issue && !st.ok() && !sides_[0].dead && !sides_[1].dead) {
@@ -675,6 +677,8 @@ class Cell {
                                                           err.value("name", std::string("?")), ": ",
                                                           err.value("message", std::string())));
       }
+      // A garbled line breaks the protocol: fail now rather than at the step's timeout.
+      if (!protocol_errors_.empty()) return absl::DataLossError(protocol_errors_.front());
       if (side.dead) return DeadStatus(s);
       if (Clock::now() >= deadline) {
         return absl::DeadlineExceededError(absl::StrFormat("timeout: no reply to %s from %s (%s) after %.0f ms", what,

@@ -43,6 +43,7 @@ struct CellResult {
   // With the relay (scenario "network"): seed, impairments and per-direction counters, pcap and key log
   // paths (null without a relay).
   nlohmann::json network;
+  std::vector<double> step_ms;     // duration of each step run, in order (the failed one last)
   bool flaky = false;              // failed, then passed on a rerun (--retries); notes say how it failed
 };
 

@@ -2,6 +2,7 @@
 // reported as flaky with the first failure; a cell that keeps failing stays failed.
 #include "matrix.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -100,6 +101,26 @@ TEST(Matrix, ParallelJobsKeepOrderAndSkipMissingDrivers) {
   }
   EXPECT_EQ(cells[4].status, "skip");
   EXPECT_EQ(cells[4].reason, "not built");
+}
+
+}  // namespace
+}  // namespace refrtc::harness
+
+namespace refrtc::harness {
+namespace {
+
+// A driver that answers with garbage: the cell fails at once, naming the line — no wait for the
+// step timeout, no hang.
+TEST(Runner, GarbageOutputFailsTheCellAtOnceWithTheLine) {
+  DriverSpec garbage{"garbage", {"sh", "-c", "while read -r line; do echo 'this is { not json'; done"}, "", ""};
+  auto sc = ParseScenario(R"({"format": 1, "name": "g", "timeoutMs": 20000, "steps": [{"do": "getStats", "on": "A"}]})");
+  ASSERT_TRUE(sc.ok());
+  auto t0 = std::chrono::steady_clock::now();
+  CellResult r = RunCell(*sc, garbage, garbage, RunOptions{});
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, "fail");
+  EXPECT_TRUE(absl::StrContains(r.reason, "non-JSON line: this is { not json")) << r.reason;
+  EXPECT_LT(ms, 5000);
 }
 
 }  // namespace

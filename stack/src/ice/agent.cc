@@ -290,52 +290,45 @@ void Agent::PumpTurn(size_t index, Instant now) {
   }
 }
 
+// The TURN allocation whose server connection is (`local` → `remote` over `transport`), or -1.
+int Agent::FindTurn(TransportProtocol transport, const SocketAddress& local, const SocketAddress& remote) const {
+  for (size_t i = 0; i < turns_.size(); ++i) {
+    const TurnClient* c = turns_[i].client.get();
+    if (c && c->server().transport == transport && c->base() == local && c->server().server == remote) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+// Feeds one input to allocation `i` and lets its output and the agent's state follow.
+void Agent::OnTurnInput(int i, Instant now, const std::function<void(TurnClient&)>& input) {
+  last_now_ = now;
+  if (closed_) return;
+  input(*turns_[static_cast<size_t>(i)].client);
+  PumpTurn(static_cast<size_t>(i), now);
+  UpdateState(now);
+}
+
 bool Agent::HandleTurnDatagram(ByteView packet, const SocketAddress& local, const SocketAddress& remote,
                                Instant now) {
-  for (size_t i = 0; i < turns_.size(); ++i) {
-    TurnClient* c = turns_[i].client.get();
-    if (!c || c->server().transport != TransportProtocol::kUdp || c->base() != local ||
-        c->server().server != remote)
-      continue;
-    last_now_ = now;
-    if (closed_) return true;
-    c->HandleDatagram(packet, now);
-    PumpTurn(i, now);
-    UpdateState(now);
-    return true;
-  }
-  return false;
+  int i = FindTurn(TransportProtocol::kUdp, local, remote);
+  if (i < 0) return false;
+  OnTurnInput(i, now, [&](TurnClient& c) { c.HandleDatagram(packet, now); });
+  return true;
 }
 
 bool Agent::HandleStreamData(ByteView bytes, const SocketAddress& local, const SocketAddress& remote,
                              Instant now) {
-  for (size_t i = 0; i < turns_.size(); ++i) {
-    TurnClient* c = turns_[i].client.get();
-    if (!c || c->server().transport != TransportProtocol::kTcp || c->base() != local ||
-        c->server().server != remote)
-      continue;
-    last_now_ = now;
-    if (closed_) return true;
-    c->HandleStreamData(bytes, now);
-    PumpTurn(i, now);
-    UpdateState(now);
-    return true;
-  }
-  return false;
+  int i = FindTurn(TransportProtocol::kTcp, local, remote);
+  if (i < 0) return false;
+  OnTurnInput(i, now, [&](TurnClient& c) { c.HandleStreamData(bytes, now); });
+  return true;
 }
 
 void Agent::HandleStreamClosed(const SocketAddress& local, const SocketAddress& remote, Instant now) {
-  for (size_t i = 0; i < turns_.size(); ++i) {
-    TurnClient* c = turns_[i].client.get();
-    if (!c || c->server().transport != TransportProtocol::kTcp || c->base() != local ||
-        c->server().server != remote)
-      continue;
-    last_now_ = now;
-    if (closed_) return;
-    c->HandleStreamClosed(now);
-    PumpTurn(i, now);
-    UpdateState(now);
-  }
+  int i = FindTurn(TransportProtocol::kTcp, local, remote);
+  if (i >= 0) OnTurnInput(i, now, [&](TurnClient& c) { c.HandleStreamClosed(now); });
 }
 
 std::optional<RelayedDatagram> Agent::PollRelayedData() {

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -254,6 +255,8 @@ class Agent {
   bool Usable(const LocalHost& h) const { return !config_.relay_only || h.type == CandidateType::kRelay; }
   void StartTurn(Instant now);
   void PumpTurn(size_t index, Instant now);
+  int FindTurn(TransportProtocol transport, const SocketAddress& local, const SocketAddress& remote) const;
+  void OnTurnInput(int index, Instant now, const std::function<void(TurnClient&)>& input);
   Turn* TurnForRelayed(const SocketAddress& relayed);
   void Announce(LocalHost& host, Instant now);
   void AddSrflx(const SocketAddress& base, const SocketAddress& mapped, const SocketAddress& server);
