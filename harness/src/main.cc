@@ -2,7 +2,7 @@
 //
 //   refrtc_harness [--suite NAME|all|a,b|file.json] [--scenario NAME,...] [--peers native,wrtc] [--pairs a:b,...]
 //                  [--report-dir DIR] [--html] [--missing skip|fail] [--conformance-dir DIR]
-//                  [--repo-root DIR] [--jobs N] [--retries N] [--seed N] [--list] [-v|-vv]
+//                  [--repo-root DIR] [--jobs N] [--retries N] [--seed N] [--capture] [--list] [-v|-vv]
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,11 +37,12 @@ int Usage(const std::string& error) {
   std::cerr << "usage: refrtc_harness [--suite NAME|all|a,b|file.json] [--scenario NAME[*],...] [--peers native,wrtc]\n"
                "                      [--pairs a:b,...]\n"
                "                      [--report-dir DIR] [--html] [--missing skip|fail] [--conformance-dir DIR]\n"
-               "                      [--repo-root DIR] [--jobs N] [--retries N] [--seed N] [--list] [-v|-vv]\n"
+               "                      [--repo-root DIR] [--jobs N] [--retries N] [--seed N] [--capture] [--list] [-v|-vv]\n"
                "Runs every scenario on every ordered pair (A offers, B answers) of --peers, or on --pairs.\n"
                "A suite is conformance/NAME.json or every file of conformance/NAME/; --scenario keeps only the\n"
                "scenarios of those names (a trailing * matches a prefix). Reports: DIR/report.json, DIR/junit.xml,\n"
                "DIR/report.html (--html), DIR/logs/.\n"
+               "--capture puts every cell through the relay without impairment: a pcap and key log per cell.\n"
                "--jobs N runs N cells at a time (default 1). --retries N reruns a failed cell up to N times; a\n"
                "cell that passes on a rerun counts as passed but is reported as flaky, with the first failure.\n"
                "--seed N seeds the impaired relay of scenarios with a \"network\" (default 1; printed with the results).\n";
@@ -158,6 +159,7 @@ int main(int argc, char** argv) {
       if (v.empty() || *end != '\0' || v[0] == '-') return Usage("--seed: bad number " + v);
       opts.seed = n;
     }
+    else if (a == "--capture") opts.capture = true;
     else if (a == "--html") html = true;
     else if (a == "--list") list = true;
     else if (a == "-v") opts.verbose = 1;

@@ -233,6 +233,22 @@ std::optional<std::string> Relay::RewriteCandidate(int from_side, const std::str
   return absl::StrCat(prefix, absl::StrJoin(tok, " "));
 }
 
+std::string DemoteCandidatePriority(const std::string& line) {
+  // candidate:<foundation> <component> <transport> <priority> <address> <port> typ ...
+  size_t start = line.rfind("a=", 0) == 0 ? 2 : 0;
+  if (line.compare(start, 10, "candidate:") != 0) return line;
+  size_t field = start, n = 0;
+  while (n < 3) {
+    field = line.find(' ', field);
+    if (field == std::string::npos) return line;
+    ++field;
+    ++n;
+  }
+  size_t end = line.find(' ', field);
+  if (end == std::string::npos || end == field) return line;
+  return line.substr(0, field) + "1" + line.substr(end);
+}
+
 std::string Relay::RewriteDescription(int from_side, const std::string& sdp, int* dropped) {
   std::string out;
   size_t pos = 0;
@@ -248,11 +264,11 @@ std::string Relay::RewriteDescription(int from_side, const std::string& sdp, int
     }
     if (line.rfind("a=candidate:", 0) == 0) {
       auto rewritten = RewriteCandidate(from_side, line);
-      if (!rewritten) {
+      if (!rewritten && !options_.keep_unrelayable) {
         if (dropped) ++*dropped;
         continue;
       }
-      line = *rewritten;
+      line = rewritten ? *rewritten : DemoteCandidatePriority(line);
     }
     out += line + eol;
   }

@@ -93,7 +93,16 @@ struct RelayOptions {
   uint64_t seed = 1;
   std::string pcap_path;                 // "" = no capture
   uint64_t pcap_cap = 64ull << 20;       // bytes
+  // Capture mode (--capture): candidates the relay cannot carry (TCP, IPv6, mDNS) stay in
+  // descriptions unchanged instead of being dropped, so every scenario still works; only the traffic
+  // on relayable candidates is captured.
+  bool keep_unrelayable = false;
 };
+
+// Capture mode: a candidate the relay cannot carry keeps its address but gets priority 1 (RFC 8445
+// §5.1.2), so ICE prefers the relayed (captured) paths and uses it only when nothing else works
+// (e.g. an IPv6-only scenario). Lines that are not candidates come back unchanged.
+std::string DemoteCandidatePriority(const std::string& line);
 
 class Relay {
  public:

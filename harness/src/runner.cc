@@ -312,7 +312,9 @@ class Cell {
 
   // ---------------------------------------------------------------- the relay (relay.h)
 
-  bool WantsRelay() const {
+  bool WantsRelay() const { return ScenarioWantsRelay() || opts_.capture; }
+
+  bool ScenarioWantsRelay() const {
     if (!sc_.network.is_null()) return true;
     for (const Step& step : sc_.steps) if (step.kind == StepKind::kNetwork) return true;
     return false;
@@ -324,6 +326,8 @@ class Cell {
     if (!WantsRelay()) return absl::OkStatus();
     RelayOptions ro;
     ro.seed = opts_.seed;
+    // Only for a capture: paths the relay cannot carry stay usable (the scenario did not ask for it).
+    ro.keep_unrelayable = !ScenarioWantsRelay();
     std::string base;
     if (!opts_.log_dir.empty()) {
       base = absl::StrCat(opts_.log_dir, "/", sc_.name, "__", result_.a, "-", result_.b);
@@ -380,7 +384,7 @@ class Cell {
   bool Relayable(int from, const json& candidate) {
     if (!relay_ || !candidate.is_object() || !candidate.contains("candidate") || !candidate["candidate"].is_string()) return true;
     const std::string& line = candidate["candidate"].get_ref<const std::string&>();
-    if (line.empty() || relay_->RewriteCandidate(from, line)) return true;
+    if (line.empty() || relay_->RewriteCandidate(from, line) || !ScenarioWantsRelay()) return true;
     Trace(absl::StrCat("relay: not delivering ", SideName(from), "'s candidate ", line));
     return false;
   }
@@ -396,6 +400,7 @@ class Cell {
       const std::string line = args["candidate"]["candidate"].get<std::string>();
       if (line.empty()) return;
       if (auto r = relay_->RewriteCandidate(1 - s, line)) args["candidate"]["candidate"] = *r;
+      else if (!ScenarioWantsRelay()) args["candidate"]["candidate"] = DemoteCandidatePriority(line);
     }
   }
 

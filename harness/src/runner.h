@@ -51,6 +51,7 @@ struct RunOptions {
   int verbose = 0;          // 1: steps to stderr; 2: every protocol line
   std::string log_dir;      // where traces go ("" = none)
   uint64_t seed = 1;        // --seed: the relay's impairment decisions (relay.h); printed in the report
+  bool capture = false;     // --capture: every cell through the relay (no impairment) for a pcap + key log
 };
 
 CellResult RunCell(const Scenario& scenario, const DriverSpec& a, const DriverSpec& b, const RunOptions& options);

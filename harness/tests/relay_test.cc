@@ -338,3 +338,19 @@ TEST(NetworkChange, Parses) {
 
 }  // namespace
 }  // namespace refrtc::harness
+
+namespace refrtc::harness {
+namespace {
+
+TEST(RelayCapture, DemotesOnlyThePriorityOfCandidateLines) {
+  EXPECT_EQ(DemoteCandidatePriority("candidate:1 1 udp 2129722623 fd00::2 35174 typ host generation 0"),
+            "candidate:1 1 udp 1 fd00::2 35174 typ host generation 0");
+  EXPECT_EQ(DemoteCandidatePriority("a=candidate:9 1 tcp 1518280447 ::1 9 typ host tcptype active"),
+            "a=candidate:9 1 tcp 1 ::1 9 typ host tcptype active");
+  EXPECT_EQ(DemoteCandidatePriority("a=mid:0"), "a=mid:0");
+  EXPECT_EQ(DemoteCandidatePriority("candidate:1 1 udp"), "candidate:1 1 udp");
+  EXPECT_EQ(DemoteCandidatePriority(""), "");
+}
+
+}  // namespace
+}  // namespace refrtc::harness
