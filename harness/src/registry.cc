@@ -43,6 +43,10 @@ DriverSpec LookupDriver(const std::string& name, const RegistryPaths& paths) {
     spec.argv = {"node", script};
     spec.cwd = paths.repo_root;
     if (!IsFile(script)) spec.missing = absl::StrCat(script, " does not exist");
+    // The wasm driver runs the npm package in wasm/, whose core comes from `cmake --preset wasm`.
+    std::string core = absl::StrCat(paths.repo_root, "/wasm/dist/refrtc_core.cjs");
+    if (spec.missing.empty() && name == "wasm" && !IsFile(core))
+      spec.missing = absl::StrCat(core, " is not built (./refrtc build --wasm)");
     return spec;
   }
   spec.missing = absl::StrCat("unknown driver \"", name, "\" (known: native, wrtc, ndc, werift, chromium, wasm)");

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/transport_stack.h"
+#include "refrtc/rtc_json.h"
 #include "util/codec.h"
 #include "util/dom_exception.h"
 
@@ -23,59 +24,17 @@ json Error(absl::string_view name, absl::string_view message) {
   return json{{"name", std::string(name)}, {"message", std::string(message)}};
 }
 
-json DescriptionJson(const std::optional<RTCSessionDescription>& d) {
-  if (!d) return nullptr;
-  return json{{"type", ToString(d->type)}, {"sdp", d->sdp}};
-}
+json DescriptionJson(const std::optional<RTCSessionDescription>& d) { return RTCSessionDescriptionToJson(d); }
 
-json CandidateJson(const RTCIceCandidateInit& c) {
-  json j{{"candidate", c.candidate}};
-  j["sdpMid"] = c.sdpMid ? json(*c.sdpMid) : json(nullptr);
-  j["sdpMLineIndex"] = c.sdpMLineIndex ? json(*c.sdpMLineIndex) : json(nullptr);
-  j["usernameFragment"] = c.usernameFragment ? json(*c.usernameFragment) : json(nullptr);
-  return j;
-}
-
-template <typename T>
-std::optional<T> OptField(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return std::nullopt;
-  return j[key].get<T>();
-}
-
+// Certificates in a DRIVER_PROTOCOL config are handles from generateCertificate (refrtc extension
+// of v1, feature "certificates").
 absl::StatusOr<RTCConfiguration> ParseConfig(
     const json& j, const std::map<std::string, std::shared_ptr<RTCCertificate>>& certificates) {
-  RTCConfiguration c;
-  if (!j.is_object()) return c;
-  if (j.contains("certificates")) {
-    // Handles from generateCertificate (refrtc extension of DRIVER_PROTOCOL v1, feature "certificates").
-    if (!j["certificates"].is_array()) return TypeError("certificates must be an array of certificate handles");
-    for (const auto& h : j["certificates"]) {
-      auto it = h.is_string() ? certificates.find(h.get<std::string>()) : certificates.end();
-      if (it == certificates.end()) return NotFoundError(absl::StrCat("unknown certificate ", h.dump()));
-      c.certificates.push_back(it->second);
-    }
-  }
-  if (j.contains("iceServers")) {
-    for (const auto& s : j["iceServers"]) {
-      RTCIceServer server;
-      if (s["urls"].is_string()) server.urls.push_back(s["urls"].get<std::string>());
-      else
-        for (const auto& u : s["urls"]) server.urls.push_back(u.get<std::string>());
-      server.username = s.value("username", "");
-      server.credential = s.value("credential", "");
-      c.iceServers.push_back(server);
-    }
-  }
-  std::string policy = j.value("iceTransportPolicy", "all");
-  if (policy == "relay") c.iceTransportPolicy = RTCIceTransportPolicy::kRelay;
-  else if (policy != "all") return TypeError("bad iceTransportPolicy");
-  std::string bundle = j.value("bundlePolicy", "balanced");
-  if (bundle == "max-bundle") c.bundlePolicy = RTCBundlePolicy::kMaxBundle;
-  else if (bundle == "max-compat") c.bundlePolicy = RTCBundlePolicy::kMaxCompat;
-  else if (bundle != "balanced") return TypeError("bad bundlePolicy");
-  if (j.value("rtcpMuxPolicy", "require") != "require") return TypeError("bad rtcpMuxPolicy");
-  c.iceCandidatePoolSize = static_cast<uint8_t>(j.value("iceCandidatePoolSize", 0));
-  return c;
+  return RTCConfigurationFromJson(j, [&](const json& h) -> absl::StatusOr<std::shared_ptr<RTCCertificate>> {
+    auto it = h.is_string() ? certificates.find(h.get<std::string>()) : certificates.end();
+    if (it == certificates.end()) return NotFoundError(absl::StrCat("unknown certificate ", h.dump()));
+    return it->second;
+  });
 }
 
 }  // namespace
@@ -129,21 +88,10 @@ NativeDriver::Channel& NativeDriver::Register(const std::string& pc, std::shared
 }
 
 json NativeDriver::ChannelState(const Channel& c) const {
-  const auto& ch = *c.ch;
-  json j{{"channel", c.handle},
-         {"label", ch.label()},
-         {"ordered", ch.ordered()},
-         {"protocol", ch.protocol()},
-         {"negotiated", ch.negotiated()},
-         {"readyState", ToString(ch.readyState())},
-         {"bufferedAmount", ch.bufferedAmount()},
-         {"bufferedAmountLowThreshold", ch.bufferedAmountLowThreshold()},
-         {"binaryType", ch.binaryType()},
-         {"messagesReceived", ch.messages_received()},
-         {"bytesReceived", ch.bytes_received()}};
-  j["id"] = ch.id() ? json(*ch.id()) : json(nullptr);
-  j["maxPacketLifeTime"] = ch.maxPacketLifeTime() ? json(*ch.maxPacketLifeTime()) : json(nullptr);
-  j["maxRetransmits"] = ch.maxRetransmits() ? json(*ch.maxRetransmits()) : json(nullptr);
+  json j = RTCDataChannelToJson(*c.ch);
+  j["channel"] = c.handle;
+  j["messagesReceived"] = c.ch->messages_received();
+  j["bytesReceived"] = c.ch->bytes_received();
   return j;
 }
 
@@ -481,14 +429,9 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
   if (op == "addIceCandidate") {
     std::optional<RTCIceCandidateInit> cand;
     if (cmd.contains("candidate") && !cmd["candidate"].is_null()) {
-      const auto& c = cmd["candidate"];
-      RTCIceCandidateInit init;
-      init.candidate = c.value("candidate", "");
-      if (init.candidate.rfind("a=", 0) == 0) init.candidate = init.candidate.substr(2);
-      init.sdpMid = OptField<std::string>(c, "sdpMid");
-      init.sdpMLineIndex = OptField<uint16_t>(c, "sdpMLineIndex");
-      init.usernameFragment = OptField<std::string>(c, "usernameFragment");
-      cand = init;
+      auto init = RTCIceCandidateInitFromJson(cmd["candidate"]);
+      if (!init.ok()) return fail(init.status());
+      cand = *init;
     }
     auto st = pc.addIceCandidate(cand);
     if (!st.ok()) return fail(st);
@@ -505,22 +448,9 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
     return ok();
   }
   // createDataChannel
-  RTCDataChannelInit init;
-  if (cmd.contains("options") && cmd["options"].is_object()) {
-    const auto& o = cmd["options"];
-    init.ordered = o.value("ordered", true);
-    init.maxPacketLifeTime = OptField<uint16_t>(o, "maxPacketLifeTime");
-    init.maxRetransmits = OptField<uint16_t>(o, "maxRetransmits");
-    init.protocol = o.value("protocol", "");
-    init.negotiated = o.value("negotiated", false);
-    if (o.contains("id") && !o["id"].is_null()) {
-      int64_t v = o["id"].get<int64_t>();
-      // WebIDL [EnforceRange] unsigned short: out of 0..65535 → TypeError.
-      if (v < 0 || v > 65535) return fail(TypeError("id is out of range for unsigned short"));
-      init.id = static_cast<uint16_t>(v);
-    }
-  }
-  auto ch = pc.createDataChannel(cmd.value("label", ""), init);
+  auto init = RTCDataChannelInitFromJson(cmd.contains("options") ? cmd["options"] : json(nullptr));
+  if (!init.ok()) return fail(init.status());
+  auto ch = pc.createDataChannel(cmd.value("label", ""), *init);
   if (!ch.ok()) return fail(ch.status());
   Channel& c = Register(p->name, *ch);
   return ok(ChannelState(c));
@@ -543,7 +473,7 @@ void NativeDriver::DrainEvents() {
       }
       switch (ev->type) {
         case RTCEventType::kIceCandidate:
-          j["candidate"] = ev->candidate ? CandidateJson(*ev->candidate) : json(nullptr);
+          j["candidate"] = ev->candidate ? RTCIceCandidateInitToJson(*ev->candidate) : json(nullptr);
           break;
         case RTCEventType::kIceGatheringStateChange:
         case RTCEventType::kIceConnectionStateChange:

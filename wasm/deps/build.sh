@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Builds the C/C++ dependencies of the WASM stack (mbedTLS, libsrtp2, usrsctp, Abseil) with Debian's
+# emscripten, from the Debian source packages of exactly the versions the native build links
+# (`apt-get source NAME=VERSION`, VERSION read from the installed -dev package). Installs them into a
+# cache outside the clone, keyed by those versions, the emscripten version and this script + its
+# patches, so repeated runs (and CI on the same machine) reuse them:
+#
+#   ${XDG_CACHE_HOME:-~/.cache}/refrtc/wasm-deps/<key>/{include,lib,lib/cmake}
+#
+# Prints the install prefix on stdout (the only stdout line); progress goes to stderr and each
+# dependency's build log to <prefix>.log/<name>.log.
+#
+# Needs: deb-src entries for apt (`./refrtc setup` adds them), dpkg-dev, emscripten, cmake, ninja.
+#
+# Flags and patches, with their reasons (facts from ../shared/wasm-notes.md, re-checked here):
+#  - all:       -O3, static libraries only, no programs/tests. NODE_PATH=/usr/share/nodejs because
+#               Debian's em* tools need node's system modules (acorn).
+#  - mbedTLS:   MBEDTLS_SSL_DTLS_SRTP turned on with scripts/config.py (Debian's native libmbedtls has
+#               it; upstream's default config does not). Everything else DTLS needs is on by default.
+#  - libsrtp2:  internal crypto (-DENABLE_OPENSSL=OFF): no OpenSSL/NSS exists for WASM; its CMake
+#               misdetects HAVE_X86 under emscripten, which only selects a portable code path.
+#  - usrsctp:   AF_CONN only (-Dsctp_inet=OFF -Dsctp_inet6=OFF); C flags -D_GNU_SOURCE (its CMake adds
+#               it only when CMAKE_SYSTEM_NAME is Linux, else `u_int` is unknown) and
+#               `-include pthread.h` (it includes pthread.h only for -pthread builds; emscripten's
+#               single-thread stubs suffice); -Dsctp_werror=OFF (clang warns on unused-but-set).
+#               patches/usrsctp-no-ifindextoname.patch: the MTU lookup in usrsctp_register_address
+#               calls if_indextoname → ioctl(SIOCGIFNAME), which emscripten aborts on ("bad ioctl
+#               syscall 35088"); under __EMSCRIPTEN__ it now reports "no MTU known" (0), as it does
+#               for an unknown interface.
+#  - Abseil:    -DABSL_PROPAGATE_CXX_STD=ON -DCMAKE_CXX_STANDARD=17, tests off. Debian's packaging adds
+#               `-latomic` (inside --push-state/--as-needed) to absl's link interface; wasm-ld knows
+#               neither, and WASM needs no libatomic: removed from the installed abslTargets.cmake.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"
+JOBS="${REFRTC_WASM_DEPS_JOBS:-$(nproc)}"
+
+say() { echo "wasm-deps: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+command -v emcmake >/dev/null || die "emcmake not found (Debian package emscripten; ./refrtc setup)"
+
+# name:source-package:-dev package whose version is pinned
+DEPS=(
+  "mbedtls:mbedtls:libmbedtls-dev"
+  "libsrtp2:libsrtp2:libsrtp2-dev"
+  "usrsctp:libusrsctp:libusrsctp-dev"
+  "abseil:abseil:libabsl-dev"
+)
+
+version_of() { dpkg-query -W -f='${source:Version}' "$1" 2>/dev/null || true; }
+
+key_input="$(cat "$HERE/build.sh" "$HERE"/patches/*.patch; emcc --version 2>/dev/null | head -1)"
+for d in "${DEPS[@]}"; do
+  IFS=: read -r name src dev <<<"$d"
+  v="$(version_of "$dev")"
+  [[ -n $v ]] || die "$dev is not installed (./refrtc setup)"
+  key_input+=" $src=$v"
+done
+KEY="$(printf '%s' "$key_input" | sha256sum | cut -c1-16)"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/refrtc/wasm-deps"
+PREFIX="$CACHE/$KEY"
+if [[ -f $PREFIX/.complete ]]; then
+  echo "$PREFIX"
+  exit 0
+fi
+
+# One builder at a time (ctest and the launcher may race on a cold cache).
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock 9
+if [[ -f $PREFIX/.complete ]]; then
+  echo "$PREFIX"
+  exit 0
+fi
+
+WORK="$CACHE/work-$KEY"
+LOGS="$PREFIX.log"
+rm -rf "$WORK" "$PREFIX"
+mkdir -p "$WORK" "$LOGS" "$PREFIX"
+say "building mbedTLS, libsrtp2, usrsctp and Abseil for WASM into $PREFIX (logs: $LOGS)"
+
+fetch() {  # fetch SRC VERSION → prints the unpacked directory
+  local src="$1" ver="$2"
+  (cd "$WORK" && apt-get source -qq "$src=$ver" >"$LOGS/$src.fetch.log" 2>&1) ||
+    die "apt-get source $src=$ver failed (see $LOGS/$src.fetch.log; ./refrtc setup adds deb-src entries)"
+  local upstream="${ver#*:}"; upstream="${upstream%-*}"
+  local dir
+  dir="$(find "$WORK" -maxdepth 1 -mindepth 1 -type d -name "$src-*" | head -1)"
+  [[ -d $dir ]] || die "no source directory for $src in $WORK"
+  echo "$dir"
+}
+
+cmake_build() {  # cmake_build NAME SRC_DIR [cmake args...]
+  local name="$1" srcdir="$2"; shift 2
+  local b="$WORK/build-$name"
+  say "  $name"
+  {
+    emcmake cmake -S "$srcdir" -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_C_FLAGS_RELEASE="-O3 -DNDEBUG" \
+      -DCMAKE_CXX_FLAGS_RELEASE="-O3 -DNDEBUG" "$@" &&
+      cmake --build "$b" -j"$JOBS" &&
+      cmake --install "$b"
+  } >"$LOGS/$name.log" 2>&1 || die "$name failed; last lines of $LOGS/$name.log:
+$(tail -20 "$LOGS/$name.log")"
+}
+
+for d in "${DEPS[@]}"; do
+  IFS=: read -r name src dev <<<"$d"
+  ver="$(version_of "$dev")"
+  dir="$(fetch "$src" "$ver")"
+  case "$name" in
+    mbedtls)
+      (cd "$dir" && python3 scripts/config.py set MBEDTLS_SSL_DTLS_SRTP) >>"$LOGS/$name.log" 2>&1 ||
+        die "mbedtls config.py failed"
+      cmake_build mbedtls "$dir" -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
+        -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON
+      ;;
+    libsrtp2)
+      cmake_build libsrtp2 "$dir" -DTEST_APPS=OFF -DENABLE_OPENSSL=OFF -DBUILD_SHARED_LIBS=OFF \
+        -DLIBSRTP_TEST_APPS=OFF
+      ;;
+    usrsctp)
+      (cd "$dir" && patch -p1 <"$HERE/patches/usrsctp-no-ifindextoname.patch") >>"$LOGS/$name.log" 2>&1 ||
+        die "usrsctp patch failed (see $LOGS/$name.log)"
+      cmake_build usrsctp "$dir" -Dsctp_build_programs=OFF -Dsctp_inet=OFF -Dsctp_inet6=OFF \
+        -Dsctp_debug=OFF -Dsctp_werror=OFF -Dsctp_build_shared_lib=OFF \
+        -DCMAKE_C_FLAGS="-D_GNU_SOURCE -include pthread.h"
+      ;;
+    abseil)
+      cmake_build abseil "$dir" -DABSL_PROPAGATE_CXX_STD=ON -DCMAKE_CXX_STANDARD=17 -DBUILD_TESTING=OFF \
+        -DABSL_BUILD_TESTING=OFF
+      # Debian's abseil adds "-Wl,--push-state,--as-needed -latomic -Wl,--pop-state" to the link
+      # interface of absl::base & co.; wasm-ld knows neither those flags nor a libatomic (atomics are
+      # builtins in WASM), so drop them from the installed CMake targets.
+      sed -i -E -e 's/-Wl,--push-state,--as-needed|\\\$<LINK_ONLY:-latomic>|-latomic|-Wl,--pop-state//g' \
+        -e 's/;;+/;/g; s/"(;)+/"/g; s/;+"/"/g' "$PREFIX/lib/cmake/absl/abslTargets.cmake"
+      ! grep -q -E -- '-latomic|push-state' "$PREFIX/lib/cmake/absl/abslTargets.cmake" || die "abseil: -latomic still in its targets"
+      ;;
+  esac
+done
+
+rm -rf "$WORK"
+touch "$PREFIX/.complete"
+say "done"
+echo "$PREFIX"

@@ -1,0 +1,455 @@
+// The embind boundary of the WASM build: the sans-IO RTCPeerConnection (stack/include/refrtc/) as
+// JS-callable objects. Thin and synchronous by design — promises, events, sockets and timers live in
+// the JS package (wasm/lib/). The interface is specified in wasm/src/BINDING.md.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "refrtc/rtc_certificate.h"
+#include "refrtc/rtc_json.h"
+#include "refrtc/rtc_peer_connection.h"
+#include "util/dom_exception.h"
+
+namespace refrtc::wasm {
+namespace {
+
+using emscripten::val;
+using json = nlohmann::json;
+
+// Host times are milliseconds on the host's monotonic clock (performance.now()).
+Instant FromMs(double ms) {
+  return Instant(std::chrono::duration_cast<Duration>(std::chrono::microseconds(std::llround(ms * 1000.0))));
+}
+double ToMs(Instant t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count() / 1000.0;
+}
+
+val ErrorVal(absl::string_view name, absl::string_view message) {
+  val e = val::object();
+  e.set("name", std::string(name));
+  e.set("message", std::string(message));
+  val r = val::object();
+  r.set("error", e);
+  return r;
+}
+val ErrorVal(const absl::Status& st) { return ErrorVal(DomErrorName(st), st.message()); }
+val Ok() { return val::object(); }
+
+// JSON text → JS value and back, for the cold paths (configuration, state, candidates).
+val ToVal(const json& j) { return val::global("JSON").call<val>("parse", j.dump()); }
+// JS value → json; `undefined` and anything JSON.stringify cannot express become null. Never throws.
+json FromVal(const val& v) {
+  if (v.isUndefined() || v.isNull()) return nullptr;
+  val text = val::global("JSON").call<val>("stringify", v);
+  if (!text.isString()) return nullptr;
+  json j = json::parse(text.as<std::string>(), nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? json(nullptr) : j;
+}
+
+val BytesToVal(const Bytes& b) {
+  val out = val::global("Uint8Array").new_(b.size());
+  out.call<void>("set", val(emscripten::typed_memory_view(b.size(), b.data())));
+  return out;
+}
+Bytes ValToBytes(const val& v) { return emscripten::convertJSArrayToNumberVector<uint8_t>(v); }
+
+absl::StatusOr<SocketAddress> Addr(const std::string& ip, int port) {
+  if (port < 0 || port > 65535) return TypeError("port out of range");
+  return SocketAddress::Parse(ip, static_cast<uint16_t>(port));
+}
+
+val FingerprintsVal(const RTCCertificate& c) {
+  val arr = val::array();
+  for (const auto& f : c.getFingerprints()) {
+    val o = val::object();
+    o.set("algorithm", f.algorithm);
+    o.set("value", f.value);
+    arr.call<void>("push", o);
+  }
+  return arr;
+}
+
+}  // namespace
+
+// W3C §4.9 RTCCertificate: an engine certificate, named by a process-unique id so configurations
+// can refer to it.
+class Certificate {
+ public:
+  explicit Certificate(std::shared_ptr<RTCCertificate> c) : cert_(std::move(c)) {}
+  double expires() const { return static_cast<double>(cert_->expires()); }
+  val getFingerprints() const { return FingerprintsVal(*cert_); }
+  const std::shared_ptr<RTCCertificate>& cert() const { return cert_; }
+
+ private:
+  std::shared_ptr<RTCCertificate> cert_;
+};
+
+namespace {
+val GenerateCertificate(double seed, double unix_time_s, double expires_ms) {
+  auto cert = RTCCertificate::Generate(static_cast<uint64_t>(seed), static_cast<int64_t>(unix_time_s),
+                                       static_cast<int64_t>(expires_ms));
+  if (!cert.ok()) return ErrorVal(cert.status());
+  val r = val::object();
+  r.set("certificate", val(std::make_shared<Certificate>(*cert)));
+  return r;
+}
+
+// RTCConfiguration from a JS object: everything but certificates through JSON, certificates as the
+// Certificate objects themselves.
+absl::StatusOr<RTCConfiguration> ConfigFromVal(const val& config) {
+  if (config.isUndefined() || config.isNull()) return RTCConfiguration{};
+  if (config.typeOf().as<std::string>() != "object") return TypeError("RTCConfiguration must be an object");
+  json j = json::object();
+  for (const char* key : {"iceServers", "iceTransportPolicy", "bundlePolicy", "rtcpMuxPolicy", "iceCandidatePoolSize"}) {
+    val v = config[key];
+    if (!v.isUndefined()) j[key] = FromVal(v);
+  }
+  std::vector<std::shared_ptr<RTCCertificate>> certs;
+  val list = config["certificates"];
+  if (!list.isUndefined() && !list.isNull()) {
+    if (!list.isArray()) return TypeError("certificates must be a sequence of RTCCertificate");
+    int n = list["length"].as<int>();
+    for (int i = 0; i < n; ++i) {
+      // A core Certificate, or the JS package's RTCCertificate wrapping one in `__core`.
+      val el = list[i];
+      val cls = val::module_property("Certificate");
+      val core = el.isUndefined() || el.isNull() ? val::undefined() : (el.instanceof(cls) ? el : el["__core"]);
+      if (core.isUndefined() || core.isNull() || !core.instanceof(cls))
+        return TypeError("certificates must hold RTCCertificate objects");
+      certs.push_back(core.as<std::shared_ptr<Certificate>>()->cert());
+    }
+  }
+  auto c = RTCConfigurationFromJson(j, nullptr);
+  if (!c.ok()) return c.status();
+  c->certificates = std::move(certs);
+  return c;
+}
+}  // namespace
+
+// W3C §4.4 RTCPeerConnection over the sans-IO engine.
+class PeerConnection {
+ public:
+  explicit PeerConnection(std::unique_ptr<RTCPeerConnection> pc) : pc_(std::move(pc)) {}
+
+  // --- JSEP and API ---
+  val createOffer(val options) {
+    RTCOfferOptions o;
+    if (!options.isUndefined() && !options.isNull()) {
+      val r = options["iceRestart"];
+      o.iceRestart = !r.isUndefined() && r.as<bool>();
+    }
+    auto d = pc_->createOffer(o);
+    if (!d.ok()) return ErrorVal(d.status());
+    return DescriptionVal(d->type.value_or(RTCSdpType::kOffer), d->sdp);
+  }
+  val createAnswer() {
+    auto d = pc_->createAnswer();
+    if (!d.ok()) return ErrorVal(d.status());
+    return DescriptionVal(d->type.value_or(RTCSdpType::kAnswer), d->sdp);
+  }
+  val setLocalDescription(std::string type, std::string sdp) {
+    RTCSessionDescriptionInit init;
+    if (!type.empty()) {
+      auto t = ParseSdpType(type);
+      if (!t.ok()) return ErrorVal(t.status());
+      init.type = *t;
+    }
+    init.sdp = std::move(sdp);
+    return StatusVal(pc_->setLocalDescription(init));
+  }
+  val setRemoteDescription(std::string type, std::string sdp) {
+    auto t = ParseSdpType(type);
+    if (!t.ok()) return ErrorVal(t.status());
+    RTCSessionDescriptionInit init{*t, std::move(sdp)};
+    return StatusVal(pc_->setRemoteDescription(init));
+  }
+  val addIceCandidate(val candidate) {
+    if (candidate.isUndefined() || candidate.isNull()) return StatusVal(pc_->addIceCandidate(std::nullopt));
+    auto init = RTCIceCandidateInitFromJson(FromVal(candidate));
+    if (!init.ok()) return ErrorVal(init.status());
+    return StatusVal(pc_->addIceCandidate(*init));
+  }
+  void restartIce() { pc_->restartIce(); }
+  void close() { pc_->close(); }
+  val getConfiguration() const { return ToVal(RTCConfigurationToJson(pc_->getConfiguration())); }
+  val setConfiguration(val config) {
+    auto c = ConfigFromVal(config);
+    if (!c.ok()) return ErrorVal(c.status());
+    return StatusVal(pc_->setConfiguration(*c));
+  }
+  val state() const {
+    json j{{"signalingState", ToString(pc_->signalingState())},
+           {"iceGatheringState", ToString(pc_->iceGatheringState())},
+           {"iceConnectionState", ToString(pc_->iceConnectionState())},
+           {"connectionState", ToString(pc_->connectionState())},
+           {"localDescription", RTCSessionDescriptionToJson(pc_->localDescription())},
+           {"currentLocalDescription", RTCSessionDescriptionToJson(pc_->currentLocalDescription())},
+           {"pendingLocalDescription", RTCSessionDescriptionToJson(pc_->pendingLocalDescription())},
+           {"remoteDescription", RTCSessionDescriptionToJson(pc_->remoteDescription())},
+           {"currentRemoteDescription", RTCSessionDescriptionToJson(pc_->currentRemoteDescription())},
+           {"pendingRemoteDescription", RTCSessionDescriptionToJson(pc_->pendingRemoteDescription())},
+           {"dtlsState", ToString(pc_->dtlsTransport().state)}};
+    auto trickle = pc_->canTrickleIceCandidates();
+    j["canTrickleIceCandidates"] = trickle ? json(*trickle) : json(nullptr);
+    if (auto sctp = pc_->sctp()) {
+      json s{{"state", ToString(sctp->state)}};
+      // W3C §6.1.1: maxMessageSize may be +Infinity, which JSON cannot carry; null = Infinity here.
+      s["maxMessageSize"] = std::isinf(sctp->maxMessageSize) ? json(nullptr) : json(sctp->maxMessageSize);
+      s["maxChannels"] = sctp->maxChannels ? json(*sctp->maxChannels) : json(nullptr);
+      j["sctp"] = s;
+    } else {
+      j["sctp"] = nullptr;
+    }
+    val out = ToVal(j);
+    if (auto sctp = pc_->sctp(); sctp && std::isinf(sctp->maxMessageSize))
+      out["sctp"].set("maxMessageSize", val::global("Infinity"));
+    return out;
+  }
+  val certificateFingerprints() const { return FingerprintsVal(*pc_->certificate()); }
+
+  // --- data channels (§6.1, §6.2) ---
+  val createDataChannel(std::string label, val init_val) {
+    auto init = RTCDataChannelInitFromJson(FromVal(init_val));
+    if (!init.ok()) return ErrorVal(init.status());
+    auto ch = pc_->createDataChannel(label, *init);
+    if (!ch.ok()) return ErrorVal(ch.status());
+    double h = Remember(*ch);
+    val r = val::object();
+    r.set("channel", h);
+    return r;
+  }
+  val channelState(double handle) const {
+    auto* ch = Find(handle);
+    if (!ch) return val::null();
+    return ToVal(RTCDataChannelToJson(*ch));
+  }
+  val channelSend(double handle, val data) {
+    auto* ch = Find(handle);
+    if (!ch) return ErrorVal("InvalidStateError", "unknown or closed channel");
+    if (data.isString()) return StatusVal(ch->send(data.as<std::string>()));
+    Bytes b = ValToBytes(data);
+    return StatusVal(ch->sendBinary(ByteView(b.data(), b.size())));
+  }
+  void channelClose(double handle) {
+    if (auto* ch = Find(handle)) ch->close();
+  }
+  void channelSetBufferedAmountLowThreshold(double handle, double v) {
+    if (auto* ch = Find(handle)) ch->setBufferedAmountLowThreshold(v < 0 ? 0 : static_cast<uint64_t>(v));
+  }
+
+  // --- sans-IO (Endpoint) ---
+  val addLocalAddress(std::string ip, int port) {
+    auto a = Addr(ip, port);
+    if (!a.ok()) return ErrorVal(a.status());
+    pc_->AddLocalAddress(*a);
+    return Ok();
+  }
+  void handleReceive(val bytes, std::string local_ip, int local_port, std::string remote_ip, int remote_port,
+                     double now_ms) {
+    auto local = Addr(local_ip, local_port);
+    auto remote = Addr(remote_ip, remote_port);
+    if (!local.ok() || !remote.ok()) return;  // not an address the engine can have sent to: drop
+    Bytes b = ValToBytes(bytes);
+    pc_->HandleReceive(ByteView(b.data(), b.size()), *local, *remote, FromMs(now_ms));
+  }
+  void handleStreamData(val bytes, std::string local_ip, int local_port, std::string remote_ip, int remote_port,
+                        double now_ms) {
+    auto local = Addr(local_ip, local_port);
+    auto remote = Addr(remote_ip, remote_port);
+    if (!local.ok() || !remote.ok()) return;
+    Bytes b = ValToBytes(bytes);
+    pc_->HandleStreamData(ByteView(b.data(), b.size()), *local, *remote, FromMs(now_ms));
+  }
+  void handleStreamClosed(std::string local_ip, int local_port, std::string remote_ip, int remote_port,
+                          double now_ms) {
+    auto local = Addr(local_ip, local_port);
+    auto remote = Addr(remote_ip, remote_port);
+    if (!local.ok() || !remote.ok()) return;
+    pc_->HandleStreamClosed(*local, *remote, FromMs(now_ms));
+  }
+  void handleTimeout(double now_ms) { pc_->HandleTimeout(FromMs(now_ms)); }
+  void setTime(double now_ms) { pc_->SetTime(FromMs(now_ms)); }
+  val pollTransmit() {
+    auto t = pc_->PollTransmit();
+    if (!t) return val::null();
+    val o = val::object();
+    o.set("data", BytesToVal(t->data));
+    o.set("fromIp", t->from.IpString());
+    o.set("fromPort", t->from.port());
+    o.set("toIp", t->to.IpString());
+    o.set("toPort", t->to.port());
+    o.set("protocol", t->protocol == TransportProtocol::kTcp ? "tcp" : "udp");
+    return o;
+  }
+  val pollTimeout() {
+    auto t = pc_->PollTimeout();
+    return t ? val(ToMs(*t)) : val::null();
+  }
+  val pollEvent() {
+    auto e = pc_->PollEvent();
+    if (!e) return val::null();
+    val o = val::object();
+    auto channel = [&]() { o.set("channel", e->channel ? Remember(e->channel) : -1.0); };
+    switch (e->type) {
+      case RTCEventType::kIceCandidate:
+        o.set("type", "icecandidate");
+        o.set("candidate", e->candidate ? ToVal(RTCIceCandidateInitToJson(*e->candidate)) : val::null());
+        break;
+      case RTCEventType::kIceCandidateError:
+        o.set("type", "icecandidateerror");
+        o.set("url", e->error_detail);
+        o.set("errorCode", std::atoi(e->error_name.c_str()));
+        o.set("errorText", e->error_message);
+        break;
+      case RTCEventType::kIceGatheringStateChange:
+        o.set("type", "icegatheringstatechange");
+        o.set("state", e->state);
+        break;
+      case RTCEventType::kIceConnectionStateChange:
+        o.set("type", "iceconnectionstatechange");
+        o.set("state", e->state);
+        break;
+      case RTCEventType::kConnectionStateChange:
+        o.set("type", "connectionstatechange");
+        o.set("state", e->state);
+        break;
+      case RTCEventType::kSignalingStateChange:
+        o.set("type", "signalingstatechange");
+        o.set("state", e->state);
+        break;
+      case RTCEventType::kNegotiationNeeded:
+        o.set("type", "negotiationneeded");
+        break;
+      case RTCEventType::kDataChannel:
+        o.set("type", "datachannel");
+        channel();
+        break;
+      case RTCEventType::kChannelOpen:
+        o.set("type", "open");
+        channel();
+        break;
+      case RTCEventType::kChannelClosing:
+        o.set("type", "closing");
+        channel();
+        break;
+      case RTCEventType::kChannelClose:
+        o.set("type", "close");
+        channel();
+        Forget(e->channel);
+        break;
+      case RTCEventType::kChannelMessage:
+        o.set("type", "message");
+        channel();
+        if (e->binary) {
+          o.set("data", BytesToVal(e->data));
+        } else {
+          o.set("data", std::string(e->data.begin(), e->data.end()));
+        }
+        break;
+      case RTCEventType::kChannelBufferedAmountLow:
+        o.set("type", "bufferedamountlow");
+        channel();
+        break;
+      case RTCEventType::kChannelError:
+        o.set("type", "error");
+        channel();
+        o.set("name", e->error_name);
+        o.set("message", e->error_message);
+        o.set("errorDetail", e->error_detail);
+        break;
+    }
+    return o;
+  }
+
+ private:
+  static val DescriptionVal(RTCSdpType type, const std::string& sdp) {
+    val o = val::object();
+    o.set("type", std::string(ToString(type)));
+    o.set("sdp", sdp);
+    return o;
+  }
+  static val StatusVal(const absl::Status& st) { return st.ok() ? Ok() : ErrorVal(st); }
+
+  // Channels by handle. The JS side names a channel by its handle for the channel's whole life;
+  // the engine's own reference goes when it closes, ours when the close event has been polled.
+  double Remember(const std::shared_ptr<RTCDataChannel>& ch) {
+    channels_[ch->handle()] = ch;
+    return static_cast<double>(ch->handle());
+  }
+  void Forget(const std::shared_ptr<RTCDataChannel>& ch) {
+    if (ch) closed_[ch->handle()] = ch, channels_.erase(ch->handle());
+  }
+  RTCDataChannel* Find(double handle) const {
+    auto key = static_cast<uint64_t>(handle);
+    if (auto it = channels_.find(key); it != channels_.end()) return it->second.get();
+    if (auto it = closed_.find(key); it != closed_.end()) return it->second.get();
+    return nullptr;
+  }
+
+  std::unique_ptr<RTCPeerConnection> pc_;
+  std::map<uint64_t, std::shared_ptr<RTCDataChannel>> channels_;
+  // Closed channels stay readable (readyState "closed", send → InvalidStateError) until the
+  // PeerConnection is deleted.
+  std::map<uint64_t, std::shared_ptr<RTCDataChannel>> closed_;
+};
+
+namespace {
+val CreatePeerConnection(val config, double seed, double unix_time_s) {
+  auto c = ConfigFromVal(config);
+  if (!c.ok()) return ErrorVal(c.status());
+  RTCEngineOptions options;
+  options.seed = static_cast<uint64_t>(seed);
+  options.unix_time_s = static_cast<int64_t>(unix_time_s);
+  auto pc = RTCPeerConnection::Create(*c, options);
+  if (!pc.ok()) return ErrorVal(pc.status());
+  val r = val::object();
+  r.set("pc", val(std::make_shared<PeerConnection>(std::move(*pc))));
+  return r;
+}
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(refrtc_core) {
+  using emscripten::class_;
+  using emscripten::function;
+  function("generateCertificate", &GenerateCertificate);
+  function("createPeerConnection", &CreatePeerConnection);
+  class_<Certificate>("Certificate")
+      .smart_ptr<std::shared_ptr<Certificate>>("CertificatePtr")
+      .function("expires", &Certificate::expires)
+      .function("getFingerprints", &Certificate::getFingerprints);
+  class_<PeerConnection>("PeerConnection")
+      .smart_ptr<std::shared_ptr<PeerConnection>>("PeerConnectionPtr")
+      .function("createOffer", &PeerConnection::createOffer)
+      .function("createAnswer", &PeerConnection::createAnswer)
+      .function("setLocalDescription", &PeerConnection::setLocalDescription)
+      .function("setRemoteDescription", &PeerConnection::setRemoteDescription)
+      .function("addIceCandidate", &PeerConnection::addIceCandidate)
+      .function("restartIce", &PeerConnection::restartIce)
+      .function("close", &PeerConnection::close)
+      .function("getConfiguration", &PeerConnection::getConfiguration)
+      .function("setConfiguration", &PeerConnection::setConfiguration)
+      .function("state", &PeerConnection::state)
+      .function("certificateFingerprints", &PeerConnection::certificateFingerprints)
+      .function("createDataChannel", &PeerConnection::createDataChannel)
+      .function("channelState", &PeerConnection::channelState)
+      .function("channelSend", &PeerConnection::channelSend)
+      .function("channelClose", &PeerConnection::channelClose)
+      .function("channelSetBufferedAmountLowThreshold", &PeerConnection::channelSetBufferedAmountLowThreshold)
+      .function("addLocalAddress", &PeerConnection::addLocalAddress)
+      .function("handleReceive", &PeerConnection::handleReceive)
+      .function("handleStreamData", &PeerConnection::handleStreamData)
+      .function("handleStreamClosed", &PeerConnection::handleStreamClosed)
+      .function("handleTimeout", &PeerConnection::handleTimeout)
+      .function("setTime", &PeerConnection::setTime)
+      .function("pollTransmit", &PeerConnection::pollTransmit)
+      .function("pollTimeout", &PeerConnection::pollTimeout)
+      .function("pollEvent", &PeerConnection::pollEvent);
+}
+
+}  // namespace refrtc::wasm
