@@ -286,6 +286,7 @@ int main(int argc, char** argv) {
 
   std::cout << "seed " << opts.seed << " (relay impairments; rerun with --seed " << opts.seed << ")\n";
   PrintTable(std::cout, cells);
+  PrintRatios(std::cout, ComputeRatios(cells));
   nlohmann::json meta = {{"generated", Now()}, {"protocol", 1}, {"suites", suite}, {"conformanceDir", conformance_dir},
                          {"seed", opts.seed}};
   std::string json_path = report_dir + "/report.json";

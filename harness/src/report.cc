@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -114,11 +115,90 @@ void PrintTable(std::ostream& out, const std::vector<CellResult>& cells) {
   }
 }
 
+namespace {
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+}  // namespace
+
+std::vector<ImplRatio> ComputeRatios(const std::vector<CellResult>& cells, const std::string& reference) {
+  // Equal-peer cells by implementation, then scenario.
+  std::map<std::string, std::map<std::string, const CellResult*>> same;
+  for (const CellResult& c : cells) {
+    if (c.a == c.b && c.status == "pass") same[c.a][c.suite + "/" + c.scenario] = &c;
+  }
+  std::vector<ImplRatio> out;
+  auto ref_it = same.find(reference);
+  if (ref_it == same.end()) return out;
+  for (const auto& [impl, by_scenario] : same) {
+    if (impl == reference) continue;
+    ImplRatio r;
+    r.impl = impl;
+    r.reference = reference;
+    double log_sum = 0;
+    std::vector<double> impl_setup, ref_setup;
+    for (const auto& [key, cell] : by_scenario) {
+      auto ref = ref_it->second.find(key);
+      if (ref == ref_it->second.end()) continue;
+      if (cell->setup_ms && ref->second->setup_ms) {
+        impl_setup.push_back(*cell->setup_ms);
+        ref_setup.push_back(*ref->second->setup_ms);
+      }
+      for (const ThroughputResult& t : cell->throughput) {
+        for (const ThroughputResult& u : ref->second->throughput) {
+          if (t.label != u.label || t.direction != u.direction || t.mbps <= 0 || u.mbps <= 0) continue;
+          log_sum += std::log(t.mbps / u.mbps);
+          ++r.throughput_samples;
+          r.detail.push_back(absl::StrFormat("%s %s %s: %.1f / %.1f MB/s", cell->scenario, t.label, t.direction, t.mbps, u.mbps));
+        }
+      }
+    }
+    if (r.throughput_samples) r.throughput = std::exp(log_sum / r.throughput_samples);
+    r.setup_samples = static_cast<int>(impl_setup.size());
+    if (r.setup_samples) {
+      r.impl_setup_ms = Median(impl_setup);
+      r.reference_setup_ms = Median(ref_setup);
+      r.setup = r.reference_setup_ms > 0 ? r.impl_setup_ms / r.reference_setup_ms : 0;
+    }
+    if (r.throughput_samples || r.setup_samples) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void PrintRatios(std::ostream& out, const std::vector<ImplRatio>& ratios) {
+  for (const ImplRatio& r : ratios) {
+    out << "ratio " << r.impl << "/" << r.reference << " (equal peers, same run):";
+    if (r.throughput_samples)
+      out << absl::StrFormat(" throughput %.2fx (geometric mean of %d)", r.throughput, r.throughput_samples);
+    if (r.setup_samples)
+      out << absl::StrFormat("%s setup %.2fx (median %.1f ms vs %.1f ms over %d scenarios)", r.throughput_samples ? ";" : "",
+                             r.setup, r.impl_setup_ms, r.reference_setup_ms, r.setup_samples);
+    out << "\n";
+  }
+}
+
+json RatiosToJson(const std::vector<ImplRatio>& ratios) {
+  json arr = json::array();
+  for (const ImplRatio& r : ratios) {
+    json j{{"impl", r.impl}, {"reference", r.reference}, {"throughputSamples", r.throughput_samples},
+           {"setupSamples", r.setup_samples}, {"detail", r.detail}};
+    j["throughput"] = r.throughput_samples ? json(r.throughput) : json(nullptr);
+    j["setup"] = r.setup_samples ? json(r.setup) : json(nullptr);
+    j["implSetupMs"] = r.setup_samples ? json(r.impl_setup_ms) : json(nullptr);
+    j["referenceSetupMs"] = r.setup_samples ? json(r.reference_setup_ms) : json(nullptr);
+    arr.push_back(std::move(j));
+  }
+  return arr;
+}
+
 bool WriteJsonReport(const std::string& path, const std::vector<CellResult>& cells, const json& meta) {
   json report = meta;
   json arr = json::array();
   for (const CellResult& c : cells) arr.push_back(CellToJson(c));
   report["cells"] = arr;
+  report["ratios"] = RatiosToJson(ComputeRatios(cells));
   Summary s = Summarize(cells);
   report["summary"] = {{"passed", s.passed}, {"failed", s.failed}, {"skipped", s.skipped}, {"xfailed", s.xfailed}, {"xpassed", s.xpassed}};
   std::ofstream f(path, std::ios::trunc);
@@ -278,6 +358,24 @@ bool WriteHtmlReport(const std::string& path, const std::vector<CellResult>& cel
     f << "</tr>\n";
   }
   f << "</table>\n";
+
+  // Implementations against native refrtc, equal peers, same run (ComputeRatios).
+  std::vector<ImplRatio> ratios = ComputeRatios(cells);
+  if (!ratios.empty()) {
+    f << "<h2>Against native refrtc (same run)</h2>\n<p><small>impl→impl cells against native→native cells of the "
+         "same scenarios: throughput = geometric mean of MB/s ratios; setup = ratio of median setup times.</small></p>\n"
+         "<table><tr><th>implementation</th><th>throughput</th><th>setup</th><th>measurements</th></tr>\n";
+    for (const ImplRatio& r : ratios) {
+      f << "<tr><td>" << Html(r.impl) << "</td><td>"
+        << (r.throughput_samples ? absl::StrFormat("%.2f×", r.throughput) : std::string("-")) << "</td><td>"
+        << (r.setup_samples ? absl::StrFormat("%.2f× (%.1f / %.1f ms)", r.setup, r.impl_setup_ms, r.reference_setup_ms)
+                            : std::string("-"))
+        << "</td><td><small>";
+      for (const std::string& d : r.detail) f << Html(d) << "<br>";
+      f << "</small></td></tr>\n";
+    }
+    f << "</table>\n";
+  }
 
   f << "<h2>Scenarios</h2>\n<table><tr><th>scenario</th>";
   for (const std::string& p : pairs) f << "<th>" << Html(p) << "</th>";

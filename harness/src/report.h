@@ -14,6 +14,22 @@ struct Summary {
 };
 
 Summary Summarize(const std::vector<CellResult>& cells);
+
+// An implementation against the reference (native refrtc), both measured in the same run with equal
+// peers: impl→impl cells against native→native cells of the same scenarios (passing cells only).
+//   throughput: geometric mean over matching throughput measurements (scenario, label, direction)
+//               of impl MB/s / native MB/s
+//   setup:      median impl setup ms / median native setup ms over the scenarios both measured
+struct ImplRatio {
+  std::string impl, reference = "native";
+  int throughput_samples = 0, setup_samples = 0;
+  double throughput = 0, setup = 0;               // ratios (valid when *_samples > 0)
+  double impl_setup_ms = 0, reference_setup_ms = 0;  // the medians
+  std::vector<std::string> detail;                // "label: 12.3 / 45.6 MB/s"
+};
+std::vector<ImplRatio> ComputeRatios(const std::vector<CellResult>& cells, const std::string& reference = "native");
+void PrintRatios(std::ostream& out, const std::vector<ImplRatio>& ratios);
+nlohmann::json RatiosToJson(const std::vector<ImplRatio>& ratios);
 nlohmann::json CellToJson(const CellResult& cell);
 void PrintTable(std::ostream& out, const std::vector<CellResult>& cells);
 // Writes `path` (JSON report). Returns false if it cannot be written.
