@@ -32,6 +32,8 @@ struct Pair {
   const char* a;
   const char* b;
   const char* suites = "all";
+  const char* pairs = nullptr;  // several pairs in one harness run (default "a:b")
+  const char* extra = "";       // more harness options
 };
 
 void PrintTo(const Pair& p, std::ostream* os) { *os << p.a << "→" << p.b; }
@@ -45,9 +47,9 @@ TEST_P(InteropMatrix, AllScenariosPass) {
       GTEST_SKIP() << "native driver not built yet: " << BinDir() << "/refrtc_driver_native does not exist";
     }
   }
-  std::string pair = std::string(p.a) + ":" + p.b;
+  std::string pair = p.pairs ? p.pairs : std::string(p.a) + ":" + p.b;
   std::string report_dir = std::string(REFRTC_REPORT_DIR) + "/" + p.a + "-" + p.b;
-  std::string cmd = std::string("'") + REFRTC_HARNESS_BIN + "' --suite " + p.suites + " --pairs " + pair + " --retries 1 --report-dir '" +
+  std::string cmd = std::string("'") + REFRTC_HARNESS_BIN + "' --suite " + p.suites + " --pairs " + pair + " --retries 1 " + p.extra + " --report-dir '" +
                     report_dir + "' --repo-root '" REFRTC_SOURCE_DIR "' 2>&1";
   FILE* f = popen(cmd.c_str(), "r");
   ASSERT_NE(f, nullptr) << "cannot run " << cmd;
@@ -62,6 +64,7 @@ TEST_P(InteropMatrix, AllScenariosPass) {
 }
 
 std::string Name(const ::testing::TestParamInfo<Pair>& info) {
+  if (info.param.pairs) return "equal_peers_native_and_wasm";
   return std::string(info.param.a) + "_to_" + info.param.b;
 }
 
@@ -70,7 +73,17 @@ INSTANTIATE_TEST_SUITE_P(Pairs, InteropMatrix,
                                            Pair{"wrtc", "wrtc", kCore},
                                            Pair{"native", "ndc"}, Pair{"ndc", "native"},
                                            Pair{"native", "werift"}, Pair{"werift", "native"},
-                                           Pair{"native", "chromium"}, Pair{"chromium", "native"}),
+                                           Pair{"native", "chromium"}, Pair{"chromium", "native"},
+                                           // refrtc compiled to WebAssembly (wasm/, Node host) against
+                                           // native refrtc and the four others, both directions.
+                                           Pair{"wasm", "native"}, Pair{"native", "wasm"},
+                                           Pair{"wasm", "wrtc"}, Pair{"wrtc", "wasm"},
+                                           Pair{"wasm", "ndc"}, Pair{"ndc", "wasm"},
+                                           Pair{"wasm", "werift"}, Pair{"werift", "wasm"},
+                                           Pair{"wasm", "chromium"}, Pair{"chromium", "wasm"},
+                                           // wasm→wasm next to native→native in one run: the harness
+                                           // prints wasm/native throughput and setup ratios.
+                                           Pair{"wasm", "wasm", kCore, "native:native,wasm:wasm", "--jobs 1"}),
                          Name);
 
 }  // namespace

@@ -1,0 +1,243 @@
+// TypeScript declarations for the `refrtc` package (W3C webrtc-pc API over the refrtc WebAssembly
+// core). Dictionaries and enums are the DOM lib's where they match (add "DOM" to "lib" in
+// tsconfig.json, or rely on @types/node's Event/EventTarget).
+
+/// <reference lib="dom" />
+
+export type RTCSdpType = 'offer' | 'pranswer' | 'answer' | 'rollback';
+
+export declare class RTCSessionDescription {
+  constructor(init: RTCSessionDescriptionInit);
+  readonly type: RTCSdpType;
+  readonly sdp: string;
+  toJSON(): RTCSessionDescriptionInit;
+}
+
+export declare class RTCIceCandidate {
+  constructor(init?: RTCIceCandidateInit);
+  readonly candidate: string;
+  readonly sdpMid: string | null;
+  readonly sdpMLineIndex: number | null;
+  readonly foundation: string | null;
+  readonly component: 'rtp' | 'rtcp' | null;
+  readonly priority: number | null;
+  readonly address: string | null;
+  readonly protocol: 'udp' | 'tcp' | null;
+  readonly port: number | null;
+  readonly type: 'host' | 'srflx' | 'prflx' | 'relay' | null;
+  readonly tcpType: 'active' | 'passive' | 'so' | null;
+  readonly relatedAddress: string | null;
+  readonly relatedPort: number | null;
+  readonly usernameFragment: string | null;
+  readonly relayProtocol: null;
+  readonly url: null;
+  toJSON(): RTCIceCandidateInit;
+}
+
+export declare class RTCCertificate {
+  private constructor();
+  /** Milliseconds since the epoch. */
+  readonly expires: number;
+  getFingerprints(): RTCDtlsFingerprint[];
+}
+
+export interface RefrtcCertificateAlgorithm {
+  name: 'ECDSA' | string;
+  namedCurve?: 'P-256' | string;
+  /** Validity in milliseconds (capped at 365 days; default 30 days). */
+  expires?: number;
+}
+
+export declare class RTCError extends DOMException {
+  constructor(init: RTCErrorInit, message?: string);
+  readonly errorDetail: RTCErrorDetailType;
+  readonly sdpLineNumber: number | null;
+  readonly sctpCauseCode: number | null;
+  readonly receivedAlert: number | null;
+  readonly sentAlert: number | null;
+  readonly httpRequestStatusCode: number | null;
+}
+
+export declare class RTCErrorEvent extends Event {
+  constructor(type: string, init: { error: RTCError } & EventInit);
+  readonly error: RTCError;
+}
+
+export declare class RTCPeerConnectionIceEvent extends Event {
+  constructor(type: string, init?: { candidate?: RTCIceCandidate | null; url?: string | null } & EventInit);
+  readonly candidate: RTCIceCandidate | null;
+  readonly url: string | null;
+}
+
+export declare class RTCPeerConnectionIceErrorEvent extends Event {
+  constructor(type: string, init: RTCPeerConnectionIceErrorEventInit);
+  readonly address: string | null;
+  readonly port: number | null;
+  readonly url: string;
+  readonly errorCode: number;
+  readonly errorText: string;
+}
+
+export declare class RTCDataChannelEvent extends Event {
+  constructor(type: string, init: { channel: RTCDataChannel } & EventInit);
+  readonly channel: RTCDataChannel;
+}
+
+export declare class RTCDataChannel extends EventTarget {
+  private constructor();
+  readonly label: string;
+  readonly ordered: boolean;
+  readonly maxPacketLifeTime: number | null;
+  readonly maxRetransmits: number | null;
+  readonly protocol: string;
+  readonly negotiated: boolean;
+  readonly id: number | null;
+  readonly readyState: RTCDataChannelState;
+  readonly bufferedAmount: number;
+  bufferedAmountLowThreshold: number;
+  binaryType: 'arraybuffer' | 'blob';
+  send(data: string | ArrayBuffer | ArrayBufferView | Blob): void;
+  close(): void;
+  onopen: ((this: RTCDataChannel, ev: Event) => any) | null;
+  onbufferedamountlow: ((this: RTCDataChannel, ev: Event) => any) | null;
+  onerror: ((this: RTCDataChannel, ev: RTCErrorEvent) => any) | null;
+  onclosing: ((this: RTCDataChannel, ev: Event) => any) | null;
+  onclose: ((this: RTCDataChannel, ev: Event) => any) | null;
+  onmessage: ((this: RTCDataChannel, ev: MessageEvent) => any) | null;
+}
+
+export declare class RTCIceTransport extends EventTarget {
+  private constructor();
+  readonly role: 'unknown';
+  readonly component: 'rtp';
+  readonly state: RTCIceConnectionState;
+  readonly gatheringState: RTCIceGatheringState;
+  getSelectedCandidatePair(): unknown | null;
+  onstatechange: ((ev: Event) => any) | null;
+  ongatheringstatechange: ((ev: Event) => any) | null;
+  onselectedcandidatepairchange: ((ev: Event) => any) | null;
+}
+
+export declare class RTCDtlsTransport extends EventTarget {
+  private constructor();
+  readonly iceTransport: RTCIceTransport;
+  readonly state: RTCDtlsTransportState;
+  getRemoteCertificates(): ArrayBuffer[];
+  onstatechange: ((ev: Event) => any) | null;
+  onerror: ((ev: RTCErrorEvent) => any) | null;
+}
+
+export declare class RTCSctpTransport extends EventTarget {
+  private constructor();
+  readonly transport: RTCDtlsTransport;
+  readonly state: RTCSctpTransportState;
+  readonly maxMessageSize: number;
+  readonly maxChannels: number | null;
+  onstatechange: ((ev: Event) => any) | null;
+}
+
+/** Read-only maplike (W3C §8.3). */
+export declare class RTCStatsReport implements ReadonlyMap<string, any> {
+  private constructor();
+  readonly size: number;
+  get(id: string): any;
+  has(id: string): boolean;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<any>;
+  entries(): IterableIterator<[string, any]>;
+  forEach(cb: (value: any, key: string, report: RTCStatsReport) => void, thisArg?: any): void;
+  [Symbol.iterator](): IterableIterator<[string, any]>;
+}
+
+export interface RefrtcConfiguration extends Omit<RTCConfiguration, 'certificates'> {
+  certificates?: RTCCertificate[];
+}
+
+export declare class RTCPeerConnection extends EventTarget {
+  constructor(configuration?: RefrtcConfiguration);
+  static generateCertificate(keygenAlgorithm: RefrtcCertificateAlgorithm | 'ECDSA'): Promise<RTCCertificate>;
+
+  createOffer(options?: RTCOfferOptions): Promise<RTCSessionDescriptionInit>;
+  createAnswer(options?: RTCAnswerOptions): Promise<RTCSessionDescriptionInit>;
+  setLocalDescription(description?: RTCLocalSessionDescriptionInit): Promise<void>;
+  setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void>;
+  addIceCandidate(candidate?: RTCIceCandidateInit | RTCIceCandidate | null): Promise<void>;
+  restartIce(): void;
+  getConfiguration(): RefrtcConfiguration;
+  setConfiguration(configuration?: RefrtcConfiguration): void;
+  close(): void;
+  createDataChannel(label: string, dataChannelDict?: RTCDataChannelInit): RTCDataChannel;
+  /** peer-connection, data-channel, transport and the in-use candidate pair (see README). */
+  getStats(selector?: null): Promise<RTCStatsReport>;
+
+  /** Media is not implemented yet: always empty. */
+  getSenders(): never[];
+  getReceivers(): never[];
+  getTransceivers(): never[];
+  /** Media is not implemented yet: throw a NotSupportedError DOMException. */
+  addTrack(...args: unknown[]): never;
+  removeTrack(...args: unknown[]): never;
+  addTransceiver(...args: unknown[]): never;
+
+  readonly localDescription: RTCSessionDescription | null;
+  readonly currentLocalDescription: RTCSessionDescription | null;
+  readonly pendingLocalDescription: RTCSessionDescription | null;
+  readonly remoteDescription: RTCSessionDescription | null;
+  readonly currentRemoteDescription: RTCSessionDescription | null;
+  readonly pendingRemoteDescription: RTCSessionDescription | null;
+  readonly signalingState: RTCSignalingState;
+  readonly iceGatheringState: RTCIceGatheringState;
+  readonly iceConnectionState: RTCIceConnectionState;
+  readonly connectionState: RTCPeerConnectionState;
+  readonly canTrickleIceCandidates: boolean | null;
+  readonly sctp: RTCSctpTransport | null;
+
+  onnegotiationneeded: ((this: RTCPeerConnection, ev: Event) => any) | null;
+  onicecandidate: ((this: RTCPeerConnection, ev: RTCPeerConnectionIceEvent) => any) | null;
+  onicecandidateerror: ((this: RTCPeerConnection, ev: RTCPeerConnectionIceErrorEvent) => any) | null;
+  onsignalingstatechange: ((this: RTCPeerConnection, ev: Event) => any) | null;
+  oniceconnectionstatechange: ((this: RTCPeerConnection, ev: Event) => any) | null;
+  onicegatheringstatechange: ((this: RTCPeerConnection, ev: Event) => any) | null;
+  onconnectionstatechange: ((this: RTCPeerConnection, ev: Event) => any) | null;
+  ondatachannel: ((this: RTCPeerConnection, ev: RTCDataChannelEvent) => any) | null;
+  ontrack: ((this: RTCPeerConnection, ev: Event) => any) | null;
+}
+
+export interface RefrtcRelayOptions {
+  /** e.g. 'ws://127.0.0.1:8787/v1' (wasm/relay/PROTOCOL.md). */
+  url: string;
+  /** Sent as ?token=… */
+  token?: string;
+  /** WebSocket constructor to use instead of globalThis.WebSocket (e.g. require('ws') in Node 20). */
+  WebSocket?: unknown;
+}
+
+/**
+ * Package-level settings. With `relay` set, every RTCPeerConnection created afterwards sends its
+ * datagrams through that WebSocket↔UDP relay (mandatory in browsers; optional in Node, where the
+ * default is UDP sockets via `dgram`). `relay: null` goes back to the default.
+ */
+export declare function configure(options: { relay?: RefrtcRelayOptions | null }): { relay: { url: string } | null };
+
+/** Resolves when the WebAssembly core is loaded (CommonJS users must await it before `new`). */
+export declare const ready: Promise<void>;
+
+declare const refrtc: {
+  RTCPeerConnection: typeof RTCPeerConnection;
+  RTCSessionDescription: typeof RTCSessionDescription;
+  RTCIceCandidate: typeof RTCIceCandidate;
+  RTCDataChannel: typeof RTCDataChannel;
+  RTCCertificate: typeof RTCCertificate;
+  RTCError: typeof RTCError;
+  RTCErrorEvent: typeof RTCErrorEvent;
+  RTCPeerConnectionIceEvent: typeof RTCPeerConnectionIceEvent;
+  RTCPeerConnectionIceErrorEvent: typeof RTCPeerConnectionIceErrorEvent;
+  RTCDataChannelEvent: typeof RTCDataChannelEvent;
+  RTCDtlsTransport: typeof RTCDtlsTransport;
+  RTCIceTransport: typeof RTCIceTransport;
+  RTCSctpTransport: typeof RTCSctpTransport;
+  RTCStatsReport: typeof RTCStatsReport;
+  configure: typeof configure;
+  ready: Promise<void>;
+};
+export default refrtc;

@@ -1,0 +1,25 @@
+'use strict';
+// The package's exports, shared by the Node entries (index.cjs / index.mjs) and the browser bundle.
+const core = require('./core.js');
+const { RTCPeerConnection } = require('./peer_connection.js');
+const { RTCSessionDescription } = require('./session_description.js');
+const { RTCIceCandidate } = require('./ice_candidate.js');
+const { RTCDataChannel } = require('./data_channel.js');
+const { RTCCertificate } = require('./certificate.js');
+const { RTCError, RTCErrorEvent } = require('./errors.js');
+const { RTCPeerConnectionIceEvent, RTCPeerConnectionIceErrorEvent, RTCDataChannelEvent } =
+  require('./events.js');
+const { RTCDtlsTransport, RTCIceTransport, RTCSctpTransport } = require('./transports.js');
+const { RTCStatsReport } = require('./stats.js');
+const { createWsHost } = require('./ws_host.js');
+
+core.settings.hosts.relay = createWsHost;
+
+module.exports = {
+  RTCPeerConnection, RTCSessionDescription, RTCIceCandidate, RTCDataChannel, RTCCertificate,
+  RTCError, RTCErrorEvent, RTCPeerConnectionIceEvent, RTCPeerConnectionIceErrorEvent,
+  RTCDataChannelEvent, RTCDtlsTransport, RTCIceTransport, RTCSctpTransport, RTCStatsReport,
+  configure: core.configure,
+  // Internal hooks for the entry points.
+  _core: core,
+};

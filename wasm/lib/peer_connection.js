@@ -1,0 +1,573 @@
+'use strict';
+// W3C webrtc-pc §4.4 RTCPeerConnection (+ §6.1 createDataChannel, §8.2 getStats) over the sans-IO
+// engine of BINDING.md. The engine does the JSEP/ICE/DTLS/SCTP work and the spec's state checks
+// synchronously; this class adds the operations chain (§4.4.1.2), promises, tasks and events, and
+// owns one host (node_host.js: dgram sockets; ws_host.js: the WebSocket relay) that feeds the
+// engine datagrams and drains its transmits.
+const { getCore, settings } = require('./core.js');
+const { makeError, domError } = require('./errors.js');
+const { defineEventHandlers } = require('./event_handlers.js');
+const { queueTask, nowMs, unixTimeS, randomSeed, sameIp } = require('./util.js');
+const { RTCSessionDescription, fromEngine } = require('./session_description.js');
+const { RTCIceCandidate, parseCandidate } = require('./ice_candidate.js');
+const { RTCDataChannel, TOKEN: CHANNEL_TOKEN } = require('./data_channel.js');
+const { RTCCertificate, generateCertificate } = require('./certificate.js');
+const { RTCPeerConnectionIceEvent, RTCPeerConnectionIceErrorEvent, RTCDataChannelEvent } =
+  require('./events.js');
+const { RTCDtlsTransport, RTCSctpTransport, TOKEN: TRANSPORT_TOKEN } = require('./transports.js');
+const { buildReport } = require('./stats.js');
+
+const STATE_EVENTS = {
+  signalingstatechange: '_signalingState',
+  icegatheringstatechange: '_iceGatheringState',
+  iceconnectionstatechange: '_iceConnectionState',
+  connectionstatechange: '_connectionState',
+};
+const CHANNEL_EVENTS = new Set(['open', 'closing', 'close', 'bufferedamountlow', 'message', 'error']);
+const NEVER = () => new Promise(() => {});   // spec: "abort these steps" leaves the promise pending
+
+// RTCConfiguration (§4.2.1) → the engine's config object. Certificates become engine objects.
+function toEngineConfig(configuration) {
+  if (configuration === undefined || configuration === null) return {};
+  if (typeof configuration !== 'object') throw new TypeError('RTCConfiguration must be an object');
+  const out = {};
+  for (const k of ['iceTransportPolicy', 'bundlePolicy', 'rtcpMuxPolicy', 'iceCandidatePoolSize']) {
+    if (configuration[k] !== undefined) out[k] = configuration[k];
+  }
+  if (configuration.iceServers !== undefined) {
+    if (!Array.isArray(configuration.iceServers)) throw new TypeError('iceServers must be a sequence');
+    out.iceServers = configuration.iceServers.map((s) => {
+      if (!s || typeof s !== 'object' || s.urls === undefined) {
+        throw new TypeError("RTCIceServer: 'urls' is required");
+      }
+      const o = { urls: Array.isArray(s.urls) ? s.urls.map(String) : String(s.urls) };
+      if (s.username !== undefined) o.username = String(s.username);
+      if (s.credential !== undefined) o.credential = String(s.credential);
+      return o;
+    });
+  }
+  if (configuration.certificates !== undefined) {
+    if (!Array.isArray(configuration.certificates)) throw new TypeError('certificates must be a sequence');
+    out.certificates = configuration.certificates.map((c) => {
+      if (!(c instanceof RTCCertificate)) throw new TypeError('certificates: not an RTCCertificate');
+      return c._cert;
+    });
+  }
+  return out;
+}
+
+// WebIDL [EnforceRange] unsigned short (RTCDataChannelInit members).
+function enforceUShort(v, what) {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new TypeError(`${what} is not a finite number`);
+  const t = Math.trunc(n);
+  if (t < 0 || t > 0xffff) throw new TypeError(`${what} is outside the range of unsigned short`);
+  return t;
+}
+
+function sdpCandidates(sdp) {
+  const out = [];
+  for (const line of String(sdp || '').split(/\r?\n/)) {
+    if (line.startsWith('a=candidate:')) out.push(parseCandidate(line.slice(2)));
+  }
+  return out;
+}
+
+class RTCPeerConnection extends EventTarget {
+  // §4.4.1.1 constructor.
+  constructor(configuration = {}) {
+    super();
+    const core = getCore();
+    const cfg = toEngineConfig(configuration);
+    const r = core.createPeerConnection(cfg, randomSeed(), unixTimeS());
+    if (r.error) throw makeError(r.error);
+    this._pc = r.pc;
+    this._certificates = (configuration && configuration.certificates) ? [...configuration.certificates] : [];
+    this._closed = false;            // [[IsClosed]]
+    this._deleted = false;
+    this._operations = [];           // [[OperationsChain]]
+    this._nnOnEmptyChain = false;    // [[UpdateNegotiationNeededFlagOnEmptyChain]]
+    this._tasks = [];
+    this._taskScheduled = false;
+    this._channels = new Map();      // engine handle → RTCDataChannel
+    this._stats = { dataChannelsOpened: 0, dataChannelsClosed: 0 };
+    this._localCands = [];
+    this._remoteCands = [];
+    this._path = null;               // where DTLS/SCTP goes (for getStats' candidate pair)
+    this._timer = null;
+    this._timerDeadline = null;
+    this._lastConfig = this._pc.getConfiguration();
+    const s = this._pc.state();
+    this._snap = s;
+    this._signalingState = s.signalingState;
+    this._iceGatheringState = s.iceGatheringState;
+    this._iceConnectionState = s.iceConnectionState;
+    this._connectionState = s.connectionState;
+    this._dtls = null;
+    this._sctp = null;
+    const hostName = settings.relay ? 'relay' : settings.defaultHost;
+    const makeHost = settings.hosts[hostName];
+    if (!makeHost) throw domError('NotSupportedError', `refrtc: no '${hostName}' host in this environment`);
+    this._host = makeHost(this, settings);
+    this._hostStart = null;
+  }
+
+  static generateCertificate(keygenAlgorithm) { return generateCertificate(keygenAlgorithm); }
+
+  // ---- internals used by the host, the channels and the transports ----
+  _alive() { return !this._deleted; }
+  _core() { return this._pc; }
+  _channelState(handle) { return this._deleted ? null : this._pc.channelState(handle); }
+  _channelObjects() { return [...this._channels.values()]; }
+  _snapshot() {
+    if (!this._deleted) {
+      const s = this._pc.state();
+      this._snap = { ...this._snap, sctp: s.sctp, dtlsState: s.dtlsState };
+    }
+    return this._snap;
+  }
+  _startHost() {
+    if (!this._hostStart) {
+      this._hostStart = Promise.resolve().then(() => this._host.start());
+      this._hostStart.catch(() => {});
+    }
+    return this._hostStart;
+  }
+  // Host → engine (Endpoint interface).
+  _addLocalAddress(ip, port) { if (!this._deleted) this._pc.addLocalAddress(ip, port); }
+  _receive(bytes, localIp, localPort, remoteIp, remotePort) {
+    if (this._deleted) return;
+    this._pc.handleReceive(bytes, localIp, localPort, remoteIp, remotePort, nowMs());
+    const p = this._path;
+    if (p && p.fromPort === localPort && p.toPort === remotePort && sameIp(p.toIp, remoteIp)) {
+      p.packetsReceived++; p.bytesReceived += bytes.length;
+    }
+    this._pump();
+  }
+  _streamData(bytes, localIp, localPort, remoteIp, remotePort) {
+    if (this._deleted) return;
+    this._pc.handleStreamData(bytes, localIp, localPort, remoteIp, remotePort, nowMs());
+    this._pump();
+  }
+  _streamClosed(localIp, localPort, remoteIp, remotePort) {
+    if (this._deleted) return;
+    this._pc.handleStreamClosed(localIp, localPort, remoteIp, remotePort, nowMs());
+    this._pump();
+  }
+
+  _drainTransmits() {
+    let t;
+    while ((t = this._pc.pollTransmit())) {
+      // RFC 7983 §7 demultiplexing: 20..63 DTLS, 64..79 TURN ChannelData (relayed DTLS).
+      const b = t.data.length ? t.data[0] : 0;
+      if (b >= 20 && b <= 79) {
+        const p = this._path;
+        if (!p || p.fromIp !== t.fromIp || p.fromPort !== t.fromPort || p.toIp !== t.toIp ||
+            p.toPort !== t.toPort) {
+          this._path = { fromIp: t.fromIp, fromPort: t.fromPort, toIp: t.toIp, toPort: t.toPort,
+            protocol: t.protocol, turn: b >= 64, packetsSent: 0, bytesSent: 0, packetsReceived: 0,
+            bytesReceived: 0 };
+        }
+        this._path.packetsSent++; this._path.bytesSent += t.data.length;
+      }
+      this._host.send(t);
+    }
+  }
+  _drainEvents() {
+    const evs = [];
+    let e;
+    while ((e = this._pc.pollEvent())) evs.push(e);
+    return evs;
+  }
+  // Called after every input to the engine: transmits out, events queued, timer re-armed.
+  _pump() {
+    if (this._deleted) return;
+    this._drainTransmits();
+    for (const e of this._drainEvents()) this._queueTask(() => this._fireEngineEvent(e));
+    this._armTimer();
+  }
+  // One timer per connection, re-armed from pollTimeout() (kept ref'd: it keeps Node alive while
+  // the connection is open).
+  _armTimer() {
+    if (this._deleted) return;
+    const deadline = this._pc.pollTimeout();
+    if (deadline === this._timerDeadline && this._timer) return;
+    if (this._timer) clearTimeout(this._timer);
+    this._timer = null;
+    this._timerDeadline = deadline;
+    if (deadline === null || deadline === undefined) return;
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      this._timerDeadline = null;
+      if (this._deleted) return;
+      this._pc.handleTimeout(nowMs());
+      this._pump();
+    }, Math.max(0, Math.ceil(deadline - nowMs())));
+  }
+
+  // Every event is dispatched in its own task, in engine order (HTML "queue a task").
+  _queueTask(fn) {
+    this._tasks.push(fn);
+    if (!this._taskScheduled) { this._taskScheduled = true; queueTask(() => this._runTask()); }
+  }
+  _runTask() {
+    const fn = this._tasks.shift();
+    if (this._tasks.length) queueTask(() => this._runTask()); else this._taskScheduled = false;
+    if (fn) fn();
+  }
+
+  _fireEngineEvent(ev) {
+    if (this._closed) return;   // no events after close() (§4.4.1.6 "close the connection")
+    if (CHANNEL_EVENTS.has(ev.type)) {
+      const ch = this._channels.get(ev.channel);
+      if (ch) ch._onEngineEvent(ev);
+      return;
+    }
+    const field = STATE_EVENTS[ev.type];
+    if (field) {
+      // "update the state, then fire" (§4.4.1.5, §4.4.1.3, §5.6)
+      if (this[field] === ev.state) return;
+      this[field] = ev.state;
+      if (ev.type === 'icegatheringstatechange') this._refreshLocalDescriptions();
+      this.dispatchEvent(new Event(ev.type));
+      return;
+    }
+    switch (ev.type) {
+      case 'icecandidate': {
+        // §4.4.1 "surface the candidate": the local description now includes it.
+        this._refreshLocalDescriptions();
+        let candidate = null;
+        if (ev.candidate) {
+          candidate = new RTCIceCandidate(ev.candidate);
+          if (candidate.address) this._localCands.push(candidate);
+        }
+        this.dispatchEvent(new RTCPeerConnectionIceEvent('icecandidate', { candidate }));
+        break;
+      }
+      case 'icecandidateerror': {
+        this.dispatchEvent(new RTCPeerConnectionIceErrorEvent('icecandidateerror', {
+          address: ev.address ?? null, port: ev.port ?? null, url: ev.url || '',
+          errorCode: ev.errorCode, errorText: ev.errorText || '' }));
+        break;
+      }
+      case 'negotiationneeded':
+        this._fireNegotiationNeeded();
+        break;
+      case 'datachannel': {
+        // §6.1.1 "announce the data channel": created open, then 'datachannel', then 'open'
+        // (the engine queues the 'open' right after this event).
+        const ch = new RTCDataChannel(CHANNEL_TOKEN, this, ev.channel, 'open');
+        this._channels.set(ev.channel, ch);
+        this.dispatchEvent(new RTCDataChannelEvent('datachannel', { channel: ch }));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // §4.7.3 "update the negotiation-needed flag", task part (steps 2.1–2.3, 2.7); the engine did
+  // steps 2.4–2.6 when it reported the event.
+  _fireNegotiationNeeded() {
+    if (this._closed) return;
+    if (this._operations.length) { this._nnOnEmptyChain = true; return; }
+    if (this._signalingState !== 'stable') return;
+    this.dispatchEvent(new Event('negotiationneeded'));
+  }
+
+  _refreshLocalDescriptions() {
+    if (this._deleted) return;
+    const s = this._pc.state();
+    this._snap = { ...this._snap, localDescription: s.localDescription,
+      currentLocalDescription: s.currentLocalDescription,
+      pendingLocalDescription: s.pendingLocalDescription,
+      canTrickleIceCandidates: s.canTrickleIceCandidates, sctp: s.sctp, dtlsState: s.dtlsState };
+  }
+  _refreshAll() { if (!this._deleted) this._snap = this._pc.state(); }
+
+  // §4.4.1.2 chain an operation.
+  _chain(op) {
+    if (this._closed) return Promise.reject(domError('InvalidStateError', 'RTCPeerConnection is closed'));
+    return new Promise((resolve, reject) => {
+      this._operations.push({ op, resolve, reject });
+      if (this._operations.length === 1) this._runOperation();
+    });
+  }
+  _runOperation() {
+    const item = this._operations[0];
+    let p;
+    try { p = Promise.resolve(item.op()); } catch (e) { p = Promise.reject(e); }
+    const after = () => {
+      this._operations.shift();
+      if (this._operations.length) { this._runOperation(); return; }
+      if (this._nnOnEmptyChain) {
+        this._nnOnEmptyChain = false;
+        this._queueTask(() => this._fireNegotiationNeeded());
+      }
+    };
+    p.then((v) => {
+      if (this._closed) return;
+      item.resolve(v);
+      after();
+    }, (e) => {
+      if (this._closed) return;
+      item.reject(e);
+      after();
+    });
+  }
+
+  // Completes a JSEP call made on the engine: the description attributes are updated and
+  // signalingstatechange fires in the same task that resolves the promise (§4.4.1.5 "set the
+  // session description", steps 4.x: update, fire, resolve); later events get later tasks.
+  _completeJsep(result) {
+    if (result.error) {
+      this._pump();
+      return Promise.reject(makeError(result.error));
+    }
+    this._drainTransmits();
+    const evs = this._drainEvents();
+    return new Promise((resolve) => {
+      this._queueTask(() => {
+        if (this._closed) return;
+        this._refreshAll();
+        for (const e of evs) if (e.type === 'signalingstatechange') this._fireEngineEvent(e);
+        resolve(undefined);
+      });
+      for (const e of evs) {
+        if (e.type !== 'signalingstatechange') this._queueTask(() => this._fireEngineEvent(e));
+      }
+      this._armTimer();
+    });
+  }
+
+  // ---- §4.4.1 / §4.4.3 JSEP methods ----
+  createOffer(options = undefined) {
+    const iceRestart = !!(options && typeof options === 'object' && options.iceRestart);
+    this._startHost();
+    return this._chain(() => new Promise((resolve, reject) => {
+      queueTask(() => {
+        if (this._closed) return;
+        this._pc.setTime(nowMs());
+        const r = this._pc.createOffer({ iceRestart });
+        this._pump();
+        if (r.error) reject(makeError(r.error)); else resolve({ type: r.type, sdp: r.sdp });
+      });
+    }));
+  }
+
+  createAnswer(options = undefined) { // eslint-disable-line no-unused-vars
+    this._startHost();
+    return this._chain(() => new Promise((resolve, reject) => {
+      queueTask(() => {
+        if (this._closed) return;
+        this._pc.setTime(nowMs());
+        const r = this._pc.createAnswer();
+        this._pump();
+        if (r.error) reject(makeError(r.error)); else resolve({ type: r.type, sdp: r.sdp });
+      });
+    }));
+  }
+
+  setLocalDescription(description = undefined) {
+    let type = '', sdp = '';
+    if (description !== undefined && description !== null) {
+      if (typeof description !== 'object') {
+        return Promise.reject(new TypeError('setLocalDescription: description must be an object'));
+      }
+      type = description.type === undefined || description.type === null ? '' : String(description.type);
+      sdp = description.sdp === undefined || description.sdp === null ? '' : String(description.sdp);
+    }
+    this._startHost();
+    return this._chain(async () => {
+      // The host's addresses must be known to the engine before gathering starts.
+      try { await this._startHost(); } catch (e) {
+        throw domError('OperationError', `refrtc host failed to start: ${e && e.message}`);
+      }
+      if (this._closed) return NEVER();
+      // §4.4.1.5 SLD step: an empty sdp means "create one implicitly" when the type matches.
+      let t = type;
+      if (sdp === '' && t !== 'rollback') {
+        const st = this._pc.state().signalingState;
+        const wantsOffer = st === 'stable' || st === 'have-local-offer';
+        if (t === '' || (t === 'offer' && wantsOffer) || ((t === 'answer' || t === 'pranswer') && !wantsOffer)) t = '';
+      }
+      this._pc.setTime(nowMs());
+      return this._completeJsep(this._pc.setLocalDescription(t, sdp));
+    });
+  }
+
+  setRemoteDescription(description) {
+    if (!description || typeof description !== 'object' || description.type === undefined) {
+      return Promise.reject(new TypeError("setRemoteDescription: 'type' is required"));
+    }
+    const type = String(description.type);
+    const sdp = description.sdp === undefined || description.sdp === null ? '' : String(description.sdp);
+    this._startHost();
+    return this._chain(() => {
+      this._pc.setTime(nowMs());
+      const r = this._pc.setRemoteDescription(type, sdp);
+      if (!r.error) this._remoteCands.push(...sdpCandidates(sdp));
+      return this._completeJsep(r);
+    });
+  }
+
+  addIceCandidate(candidate = undefined) {
+    let init = null;
+    if (candidate !== undefined && candidate !== null) {
+      if (typeof candidate !== 'object') {
+        return Promise.reject(new TypeError('addIceCandidate: candidate must be an object'));
+      }
+      const j = candidate instanceof RTCIceCandidate ? candidate.toJSON() : candidate;
+      init = {
+        candidate: j.candidate === undefined || j.candidate === null ? '' : String(j.candidate),
+        sdpMid: j.sdpMid === undefined ? null : j.sdpMid,
+        sdpMLineIndex: j.sdpMLineIndex === undefined ? null : j.sdpMLineIndex,
+        usernameFragment: j.usernameFragment === undefined ? null : j.usernameFragment,
+      };
+      // §4.4.1 addIceCandidate step 4.
+      if (init.candidate !== '' && init.sdpMid === null && init.sdpMLineIndex === null) {
+        return Promise.reject(new TypeError('addIceCandidate: sdpMid and sdpMLineIndex are both null'));
+      }
+    }
+    return this._chain(() => {
+      this._pc.setTime(nowMs());
+      const r = this._pc.addIceCandidate(init);
+      if (!r.error && init && init.candidate) {
+        const c = parseCandidate(init.candidate);
+        if (c.address) this._remoteCands.push(c);
+      }
+      return this._completeJsep(r);
+    });
+  }
+
+  restartIce() {
+    if (this._closed) return;
+    this._pc.setTime(nowMs());
+    this._pc.restartIce();
+    this._pump();
+  }
+
+  getConfiguration() {
+    const c = this._deleted ? this._lastConfig : this._pc.getConfiguration();
+    return { ...c, certificates: [...this._certificates] };
+  }
+
+  setConfiguration(configuration) {
+    if (this._closed) throw domError('InvalidStateError', 'RTCPeerConnection is closed');
+    const r = this._pc.setConfiguration(toEngineConfig(configuration));
+    if (r && r.error) throw makeError(r.error);
+    this._lastConfig = this._pc.getConfiguration();
+    if (configuration && configuration.certificates) this._certificates = [...configuration.certificates];
+  }
+
+  // §4.4.1.6 close(): states change without events; channels are closed abruptly.
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    this._lastConfig = this._pc.getConfiguration();
+    for (const ch of this._channels.values()) ch._closeSilently();
+    this._pc.setTime(nowMs());
+    this._pc.close();
+    this._drainTransmits();   // e.g. SCTP ABORT / DTLS close_notify go out before the sockets close
+    this._drainEvents();
+    this._refreshAll();
+    this._signalingState = 'closed';
+    this._iceConnectionState = 'closed';
+    this._connectionState = 'closed';
+    if (this._timer) clearTimeout(this._timer);
+    this._timer = null;
+    this._host.close();
+    this._deleted = true;
+    try { this._pc.delete(); } catch (e) { /* already freed */ }
+  }
+
+  // ---- attributes ----
+  get localDescription() { return fromEngine(this._snap.localDescription); }
+  get currentLocalDescription() { return fromEngine(this._snap.currentLocalDescription); }
+  get pendingLocalDescription() { return fromEngine(this._snap.pendingLocalDescription); }
+  get remoteDescription() { return fromEngine(this._snap.remoteDescription); }
+  get currentRemoteDescription() { return fromEngine(this._snap.currentRemoteDescription); }
+  get pendingRemoteDescription() { return fromEngine(this._snap.pendingRemoteDescription); }
+  get signalingState() { return this._signalingState; }
+  get iceGatheringState() { return this._iceGatheringState; }
+  get iceConnectionState() { return this._iceConnectionState; }
+  get connectionState() { return this._connectionState; }
+  get canTrickleIceCandidates() { return this._snap.canTrickleIceCandidates ?? null; }
+  // §6.1 sctp: non-null once a description with an SCTP m-section has been applied.
+  get sctp() {
+    const s = this._snapshot().sctp;
+    if (!s) return this._closed ? this._sctp : null;
+    if (!this._sctp) {
+      this._dtls = new RTCDtlsTransport(TRANSPORT_TOKEN, this);
+      this._sctp = new RTCSctpTransport(TRANSPORT_TOKEN, this, this._dtls);
+    }
+    return this._sctp;
+  }
+
+  // §6.1 createDataChannel(label, dataChannelDict).
+  createDataChannel(label, init = undefined) {
+    if (arguments.length < 1) throw new TypeError('createDataChannel: 1 argument required');
+    if (this._closed) throw domError('InvalidStateError', 'RTCPeerConnection is closed');
+    if (init === null || init === undefined) init = {};
+    if (typeof init !== 'object') throw new TypeError('createDataChannel: init must be an object');
+    const o = {};
+    if (init.ordered !== undefined) o.ordered = !!init.ordered;
+    if (init.maxPacketLifeTime !== undefined && init.maxPacketLifeTime !== null) {
+      o.maxPacketLifeTime = enforceUShort(init.maxPacketLifeTime, 'maxPacketLifeTime');
+    }
+    if (init.maxRetransmits !== undefined && init.maxRetransmits !== null) {
+      o.maxRetransmits = enforceUShort(init.maxRetransmits, 'maxRetransmits');
+    }
+    if (init.protocol !== undefined) o.protocol = String(init.protocol);
+    if (init.negotiated !== undefined) o.negotiated = !!init.negotiated;
+    if (init.id !== undefined && init.id !== null) o.id = enforceUShort(init.id, 'id');
+    this._pc.setTime(nowMs());
+    const r = this._pc.createDataChannel(String(label), o);
+    if (r.error) { this._pump(); throw makeError(r.error); }
+    const ch = new RTCDataChannel(CHANNEL_TOKEN, this, r.channel, 'connecting');
+    this._channels.set(r.channel, ch);
+    this._pump();
+    return ch;
+  }
+
+  // §8.2 getStats(): see stats.js for what is reported.
+  // WebIDL: optional arguments do not count in `length` (simple-peer checks getStats.length === 0
+  // to pick the promise form), hence the `= undefined` defaults below.
+  getStats(selector = undefined) {
+    if (selector !== undefined && selector !== null) {
+      return Promise.reject(new TypeError('getStats: track selectors are not supported (no media yet)'));
+    }
+    return new Promise((resolve) => {
+      queueTask(() => resolve(buildReport(this, performance.timeOrigin + nowMs())));
+    });
+  }
+
+  // The candidate pair the DTLS/SCTP traffic uses, as the host observes it (for getStats).
+  _selectedCandidatePair() {
+    const p = this._path;
+    if (!p || this._iceConnectionState === 'new' || this._iceConnectionState === 'checking') return null;
+    const local = (p.turn ? this._localCands.find((c) => c.type === 'relay')
+      : this._localCands.find((c) => c.port === p.fromPort && sameIp(c.address, p.fromIp))) ||
+      { address: p.fromIp, port: p.fromPort, protocol: 'udp', type: p.turn ? 'relay' : 'host' };
+    const remote = this._remoteCands.find((c) => c.port === p.toPort && sameIp(c.address, p.toIp)) ||
+      { address: p.toIp, port: p.toPort, protocol: 'udp', type: p.turn ? 'relay' : 'prflx' };
+    const pick = (c) => ({ address: c.address, port: c.port, protocol: c.protocol, type: c.type,
+      priority: c.priority ?? null, foundation: c.foundation ?? null });
+    return { local: pick(local), remote: pick(remote), packetsSent: p.packetsSent,
+      bytesSent: p.bytesSent, packetsReceived: p.packetsReceived, bytesReceived: p.bytesReceived };
+  }
+
+  // ---- media (issue D): not implemented by the engine yet ----
+  getSenders() { return []; }
+  getReceivers() { return []; }
+  getTransceivers() { return []; }
+  addTrack() { throw domError('NotSupportedError', 'refrtc: media is not implemented yet'); }
+  removeTrack() { throw domError('NotSupportedError', 'refrtc: media is not implemented yet'); }
+  addTransceiver() { throw domError('NotSupportedError', 'refrtc: media is not implemented yet'); }
+}
+defineEventHandlers(RTCPeerConnection.prototype, ['negotiationneeded', 'icecandidate',
+  'icecandidateerror', 'signalingstatechange', 'iceconnectionstatechange', 'icegatheringstatechange',
+  'connectionstatechange', 'datachannel', 'track']);
+Object.defineProperty(RTCPeerConnection.prototype, Symbol.toStringTag, { value: 'RTCPeerConnection' });
+
+module.exports = { RTCPeerConnection, RTCSessionDescription };
