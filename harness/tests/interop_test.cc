@@ -28,6 +28,9 @@ std::string BinDir() {
 // other implementations against each other are in `./refrtc demo`'s report (their bugs are not
 // refrtc's); libwebrtc↔libwebrtc runs the core suites here as a sanity check of the harness.
 constexpr const char* kCore = "basic,close,large-messages,many-channels,throughput";
+// Every suite but impaired/: werift's behaviour under loss is covered by native↔werift (the wasm
+// build is the same engine), and its documented stalls there cost minutes of timeouts per run.
+constexpr const char* kAllButImpaired = "basic,close,large-messages,many-channels,throughput,signaling,ice,dtls,channels";
 struct Pair {
   const char* a;
   const char* b;
@@ -79,7 +82,7 @@ INSTANTIATE_TEST_SUITE_P(Pairs, InteropMatrix,
                                            Pair{"wasm", "native"}, Pair{"native", "wasm"},
                                            Pair{"wasm", "wrtc"}, Pair{"wrtc", "wasm"},
                                            Pair{"wasm", "ndc"}, Pair{"ndc", "wasm"},
-                                           Pair{"wasm", "werift"}, Pair{"werift", "wasm"},
+                                           Pair{"wasm", "werift", kAllButImpaired}, Pair{"werift", "wasm", kAllButImpaired},
                                            Pair{"wasm", "chromium"}, Pair{"chromium", "wasm"},
                                            // wasm→wasm next to native→native in one run: the harness
                                            // prints wasm/native throughput and setup ratios.

@@ -57,7 +57,14 @@ val BytesToVal(const Bytes& b) {
   out.call<void>("set", val(emscripten::typed_memory_view(b.size(), b.data())));
   return out;
 }
-Bytes ValToBytes(const val& v) { return emscripten::convertJSArrayToNumberVector<uint8_t>(v); }
+// One bulk copy into WASM memory (TypedArray.set over a view of the vector), not an element-wise
+// conversion: datagrams and messages cross here.
+Bytes ValToBytes(const val& v) {
+  if (!v.instanceof(val::global("Uint8Array"))) return emscripten::convertJSArrayToNumberVector<uint8_t>(v);
+  Bytes out(v["length"].as<size_t>());
+  if (!out.empty()) val(emscripten::typed_memory_view(out.size(), out.data())).call<void>("set", v);
+  return out;
+}
 
 absl::StatusOr<SocketAddress> Addr(const std::string& ip, int port) {
   if (port < 0 || port > 65535) return TypeError("port out of range");
