@@ -16,8 +16,12 @@ import { refrtc, wasmDir, once, usingFake } from './helpers.mjs';
 const repo = path.resolve(wasmDir, '..');
 const bundle = path.join(wasmDir, 'dist', 'refrtc.browser.mjs');
 const chromium = process.env.REFRTC_CHROMIUM_PATH || '/usr/bin/chromium';
-const relayBin = [process.env.REFRTC_RELAY_BIN, path.join(repo, 'build-relay/bin/refrtc_relay'),
-  path.join(repo, 'build/bin/refrtc_relay')].find((p) => p && fs.existsSync(p));
+// REFRTC_RELAY_BIN (set by ctest) must exist: a named binary that is missing is a failure, not a skip.
+if (process.env.REFRTC_RELAY_BIN && !fs.existsSync(process.env.REFRTC_RELAY_BIN)) {
+  throw new Error(`REFRTC_RELAY_BIN=${process.env.REFRTC_RELAY_BIN} does not exist`);
+}
+const relayBin = [process.env.REFRTC_RELAY_BIN, path.join(repo, 'build/bin/refrtc_relay')]
+  .find((p) => p && fs.existsSync(p));
 let puppeteer = null;
 try { puppeteer = createRequire(path.join(repo, 'package.json'))('puppeteer-core'); } catch (e) { /* absent */ }
 const skip = usingFake ? 'needs the real core' : !fs.existsSync(bundle) ? 'bundle not built (npm run build:browser)'

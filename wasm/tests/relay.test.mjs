@@ -1,7 +1,7 @@
 // The relay host (lib/ws_host.js, the browser's datagram path) from Node: a peer behind the
 // WebSocket↔UDP relay of wasm/relay/PROTOCOL.md connects to a peer on plain UDP (node_host), and
 // two relayed peers connect to each other. Uses the real relay binary when built
-// (REFRTC_RELAY_BIN, build-relay/bin or build/bin), and a WebSocket implementation: Node >= 22's
+// (REFRTC_RELAY_BIN, else build/bin), and a WebSocket implementation: Node >= 22's
 // global one, else the `ws` package of the repository's node_modules.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +13,12 @@ import { createRequire } from 'node:module';
 import { refrtc, wasmDir, once, negotiate } from './helpers.mjs';
 
 const repo = path.resolve(wasmDir, '..');
-const relayBin = [process.env.REFRTC_RELAY_BIN, path.join(repo, 'build-relay/bin/refrtc_relay'),
-  path.join(repo, 'build/bin/refrtc_relay')].find((p) => p && fs.existsSync(p));
+// REFRTC_RELAY_BIN (set by ctest) must exist: a named binary that is missing is a failure, not a skip.
+if (process.env.REFRTC_RELAY_BIN && !fs.existsSync(process.env.REFRTC_RELAY_BIN)) {
+  throw new Error(`REFRTC_RELAY_BIN=${process.env.REFRTC_RELAY_BIN} does not exist`);
+}
+const relayBin = [process.env.REFRTC_RELAY_BIN, path.join(repo, 'build/bin/refrtc_relay')]
+  .find((p) => p && fs.existsSync(p));
 let WS = globalThis.WebSocket;
 if (!WS) {
   try { WS = createRequire(path.join(repo, 'package.json'))('ws'); } catch (e) { WS = null; }
