@@ -35,7 +35,7 @@ using namespace refrtc::harness;
 int Usage(const std::string& error) {
   if (!error.empty()) std::cerr << "refrtc_harness: " << error << "\n";
   std::cerr << "usage: refrtc_harness [--suite NAME|all|a,b|file.json] [--scenario NAME[*],...] [--peers native,wrtc]\n"
-               "                      [--pairs a:b,...]\n"
+               "                      [--pairs a:b,...] [--others-suite a,b]\n"
                "                      [--report-dir DIR] [--html] [--missing skip|fail] [--conformance-dir DIR]\n"
                "                      [--repo-root DIR] [--jobs N] [--retries N] [--seed N] [--capture] [--list] [-v|-vv]\n"
                "Runs every scenario on every ordered pair (A offers, B answers) of --peers, or on --pairs.\n"
@@ -45,7 +45,8 @@ int Usage(const std::string& error) {
                "--capture puts every cell through the relay without impairment: a pcap and key log per cell.\n"
                "--jobs N runs N cells at a time (default 1). --retries N reruns a failed cell up to N times; a\n"
                "cell that passes on a rerun counts as passed but is reported as flaky, with the first failure.\n"
-               "--seed N seeds the impaired relay of scenarios with a \"network\" (default 1; printed with the results).\n";
+               "--seed N seeds the impaired relay of scenarios with a \"network\" (default 1; printed with the results).\n"
+               "--others-suite a,b: pairs with refrtc (native or wasm) on neither side run only those suites (all = no limit).\n";
   return 2;
 }
 
@@ -120,6 +121,7 @@ std::string Now() {
 
 int main(int argc, char** argv) {
   std::string suite = "all", peers_arg = "native,wrtc", pairs_arg, missing_mode = "fail", scenario_arg;
+  std::string others_suite;  // --others-suite: suites for pairs without a refrtc implementation
   std::string repo_root = REFRTC_SOURCE_DIR, conformance_dir, report_dir;
   if (const char* env = std::getenv("REFRTC_ROOT"); env && *env) repo_root = env;
   bool html = false, list = false;
@@ -136,6 +138,7 @@ int main(int argc, char** argv) {
     else if (a == "--scenario" || a == "--scenarios") { if (!value(&scenario_arg)) return Usage("--scenario needs a value"); }
     else if (a == "--peers") { if (!value(&peers_arg)) return Usage("--peers needs a value"); }
     else if (a == "--pairs") { if (!value(&pairs_arg)) return Usage("--pairs needs a value"); }
+    else if (a == "--others-suite") { if (!value(&others_suite)) return Usage("--others-suite needs a value"); }
     else if (a == "--report-dir") { if (!value(&report_dir)) return Usage("--report-dir needs a value"); }
     else if (a == "--conformance-dir") { if (!value(&conformance_dir)) return Usage("--conformance-dir needs a value"); }
     else if (a == "--repo-root") { if (!value(&repo_root)) return Usage("--repo-root needs a value"); }
@@ -255,9 +258,17 @@ int main(int argc, char** argv) {
   }
 
   // Cells run on --jobs worker threads; results keep the scenario × pair order (matrix.h).
+  // --others-suite: a pair with refrtc (native or wasm) on neither side runs only those suites' scenarios
+  // (the others' mutual bugs are not refrtc's; this keeps a full matrix affordable).
+  std::vector<std::string> others = absl::StrSplit(others_suite, ',', absl::SkipEmpty());
+  if (others_suite == "all") others.clear();
+  auto is_refrtc = [](const std::string& d) { return d == "native" || d == "wasm"; };
   std::vector<MatrixJob> work;
   for (size_t i = 0; i < scenarios.size(); ++i) {
     for (const auto& [a, b] : pairs) {
+      if (!others.empty() && !is_refrtc(a) && !is_refrtc(b) &&
+          std::find(others.begin(), others.end(), scenarios[i].suite) == others.end())
+        continue;
       work.push_back({&scenarios[i], LookupDriver(a, paths), LookupDriver(b, paths)});
       if (needs_turn[i] && !turn_missing.empty() && work.back().a.missing.empty()) work.back().a.missing = turn_missing;
     }
