@@ -1,0 +1,2 @@
+// Placeholder until the rtp module lands (issue D).
+namespace refrtc::rtp {}

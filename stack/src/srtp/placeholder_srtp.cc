@@ -1,0 +1,2 @@
+// Placeholder until the srtp module lands (issue D).
+namespace refrtc::srtp {}
