@@ -17,8 +17,9 @@
 #               Debian's em* tools need node's system modules (acorn).
 #  - mbedTLS:   MBEDTLS_SSL_DTLS_SRTP turned on with scripts/config.py (Debian's native libmbedtls has
 #               it; upstream's default config does not). Everything else DTLS needs is on by default.
-#  - libsrtp2:  internal crypto (-DENABLE_OPENSSL=OFF): no OpenSSL/NSS exists for WASM; its CMake
-#               misdetects HAVE_X86 under emscripten, which only selects a portable code path.
+#  - libsrtp2:  crypto from the mbedTLS built just before it (-DENABLE_MBEDTLS=ON; the same choice
+#               as natively, by benchmark: see cmake/Srtp.cmake); its CMake misdetects HAVE_X86
+#               under emscripten, which only selects a portable code path.
 #  - usrsctp:   AF_CONN only (-Dsctp_inet=OFF -Dsctp_inet6=OFF); C flags -D_GNU_SOURCE (its CMake adds
 #               it only when CMAKE_SYSTEM_NAME is Linux, else `u_int` is unknown) and
 #               `-include pthread.h` (it includes pthread.h only for -pthread builds; emscripten's
@@ -117,8 +118,13 @@ for d in "${DEPS[@]}"; do
         -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON
       ;;
     libsrtp2)
+      # mbedTLS crypto (built just above): the one libsrtp build choice for native and WASM, chosen by
+      # benchmark (cmake/Srtp.cmake): fastest native AES_CM_128_HMAC_SHA1_80, and it has AES-GCM,
+      # which the internal crypto lacks.
       cmake_build libsrtp2 "$dir" -DTEST_APPS=OFF -DENABLE_OPENSSL=OFF -DBUILD_SHARED_LIBS=OFF \
-        -DLIBSRTP_TEST_APPS=OFF
+        -DLIBSRTP_TEST_APPS=OFF -DENABLE_MBEDTLS=ON -DMBEDTLS_INCLUDE_DIRS="$PREFIX/include" \
+        -DMBEDTLS_LIBRARY="$PREFIX/lib/libmbedtls.a" -DMBEDX509_LIBRARY="$PREFIX/lib/libmbedx509.a" \
+        -DMBEDCRYPTO_LIBRARY="$PREFIX/lib/libmbedcrypto.a"
       ;;
     usrsctp)
       (cd "$dir" && patch -p1 <"$HERE/patches/usrsctp-no-ifindextoname.patch") >>"$LOGS/$name.log" 2>&1 ||

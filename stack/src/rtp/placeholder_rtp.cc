@@ -1,2 +1,0 @@
-// Placeholder until the rtp module lands (issue D).
-namespace refrtc::rtp {}

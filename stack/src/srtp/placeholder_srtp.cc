@@ -1,2 +1,0 @@
-// Placeholder until the srtp module lands (issue D).
-namespace refrtc::srtp {}
