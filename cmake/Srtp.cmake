@@ -65,6 +65,8 @@ function(refrtc_srtp_import variant out)
         "installs clang and dpkg-dev and adds deb-src entries; REFRTC_SRTP_BUILD=debian avoids the build")
     endif()
     message(STATUS "libsrtp2 (${variant} crypto, from the Debian source package): ${prefix}")
+    set_property(DIRECTORY ${CMAKE_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+      ${CMAKE_SOURCE_DIR}/cmake/deps/build-native-srtp.sh ${CMAKE_SOURCE_DIR}/cmake/deps/common.sh)
     add_library(${target} STATIC IMPORTED GLOBAL)
     set_target_properties(${target} PROPERTIES IMPORTED_LOCATION ${prefix}/lib/libsrtp2.a
       INTERFACE_INCLUDE_DIRECTORIES ${prefix}/include)

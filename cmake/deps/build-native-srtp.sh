@@ -27,36 +27,25 @@ JOBS="${REFRTC_NATIVE_DEPS_JOBS:-$(nproc)}"
 
 say() { echo "native-deps: $*" >&2; }
 die() { say "$*"; exit 1; }
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 
 case "$VARIANT" in internal|mbedtls) ;; *) die "unknown variant '$VARIANT' (internal|mbedtls)";; esac
 command -v clang >/dev/null || die "clang not found (./refrtc setup installs it)"
 command -v apt-get >/dev/null || die "apt-get not found: the source build needs a Debian system"
 
-version_of() { dpkg-query -W -f='${source:Version}' "$1" 2>/dev/null || true; }
-SRTP_VER="$(version_of libsrtp2-dev)"
+SRTP_VER="$(deps_version_of libsrtp2-dev)"
 [[ -n $SRTP_VER ]] || die "libsrtp2-dev is not installed (./refrtc setup)"
-key_input="$(cat "$HERE/build-native-srtp.sh"; clang --version 2>/dev/null | head -1) variant=$VARIANT libsrtp2=$SRTP_VER"
+key_input="$(cat "$HERE/build-native-srtp.sh" "$HERE/common.sh"; clang --version 2>/dev/null | head -1) variant=$VARIANT libsrtp2=$SRTP_VER"
 if [[ $VARIANT == mbedtls ]]; then
-  MBED_VER="$(version_of libmbedtls-dev)"
+  MBED_VER="$(deps_version_of libmbedtls-dev)"
   [[ -n $MBED_VER ]] || die "libmbedtls-dev is not installed (./refrtc setup)"
   key_input+=" mbedtls=$MBED_VER"
 fi
 KEY="srtp-$VARIANT-$(printf '%s' "$key_input" | sha256sum | cut -c1-16)"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/refrtc/native-deps"
 PREFIX="$CACHE/$KEY"
-if [[ -f $PREFIX/.complete ]]; then
-  echo "$PREFIX"
-  exit 0
-fi
-
-# One builder at a time (several build dirs may configure at once on a cold cache).
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.lock"
-flock 9
-if [[ -f $PREFIX/.complete ]]; then
-  echo "$PREFIX"
-  exit 0
-fi
+deps_cached "$CACHE" "$KEY"
 
 WORK="$CACHE/work-$KEY"
 LOGS="$PREFIX.log"
@@ -64,10 +53,7 @@ rm -rf "$WORK" "$PREFIX"
 mkdir -p "$WORK" "$LOGS" "$PREFIX"
 say "building libsrtp2 $SRTP_VER ($VARIANT crypto, clang -O3) into $PREFIX (logs: $LOGS)"
 
-(cd "$WORK" && apt-get source -qq "libsrtp2=$SRTP_VER" >"$LOGS/fetch.log" 2>&1) ||
-  die "apt-get source libsrtp2=$SRTP_VER failed (see $LOGS/fetch.log; ./refrtc setup adds deb-src entries and dpkg-dev)"
-SRC="$(find "$WORK" -maxdepth 1 -mindepth 1 -type d -name 'libsrtp2-*' | head -1)"
-[[ -d $SRC ]] || die "no libsrtp2 source directory in $WORK"
+SRC="$(deps_fetch "$WORK" "$LOGS" libsrtp2 "$SRTP_VER")"
 
 crypto=(-DENABLE_OPENSSL=OFF -DENABLE_NSS=OFF -DENABLE_MBEDTLS=OFF)
 [[ $VARIANT == mbedtls ]] && crypto=(-DENABLE_OPENSSL=OFF -DENABLE_NSS=OFF -DENABLE_MBEDTLS=ON)

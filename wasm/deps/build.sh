@@ -39,6 +39,8 @@ JOBS="${REFRTC_WASM_DEPS_JOBS:-$(nproc)}"
 say() { echo "wasm-deps: $*" >&2; }
 die() { say "$*"; exit 1; }
 
+# shellcheck source=../../cmake/deps/common.sh
+source "$HERE/../../cmake/deps/common.sh"
 command -v emcmake >/dev/null || die "emcmake not found (Debian package emscripten; ./refrtc setup)"
 
 # name:source-package:-dev package whose version is pinned
@@ -49,48 +51,23 @@ DEPS=(
   "abseil:abseil:libabsl-dev"
 )
 
-version_of() { dpkg-query -W -f='${source:Version}' "$1" 2>/dev/null || true; }
-
-key_input="$(cat "$HERE/build.sh" "$HERE"/patches/*.patch; emcc --version 2>/dev/null | head -1)"
+key_input="$(cat "$HERE/build.sh" "$HERE/../../cmake/deps/common.sh" "$HERE"/patches/*.patch; emcc --version 2>/dev/null | head -1)"
 for d in "${DEPS[@]}"; do
   IFS=: read -r name src dev <<<"$d"
-  v="$(version_of "$dev")"
+  v="$(deps_version_of "$dev")"
   [[ -n $v ]] || die "$dev is not installed (./refrtc setup)"
   key_input+=" $src=$v"
 done
 KEY="$(printf '%s' "$key_input" | sha256sum | cut -c1-16)"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/refrtc/wasm-deps"
 PREFIX="$CACHE/$KEY"
-if [[ -f $PREFIX/.complete ]]; then
-  echo "$PREFIX"
-  exit 0
-fi
-
-# One builder at a time (ctest and the launcher may race on a cold cache).
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.lock"
-flock 9
-if [[ -f $PREFIX/.complete ]]; then
-  echo "$PREFIX"
-  exit 0
-fi
+deps_cached "$CACHE" "$KEY"
 
 WORK="$CACHE/work-$KEY"
 LOGS="$PREFIX.log"
 rm -rf "$WORK" "$PREFIX"
 mkdir -p "$WORK" "$LOGS" "$PREFIX"
 say "building mbedTLS, libsrtp2, usrsctp and Abseil for WASM into $PREFIX (logs: $LOGS)"
-
-fetch() {  # fetch SRC VERSION → prints the unpacked directory
-  local src="$1" ver="$2"
-  (cd "$WORK" && apt-get source -qq "$src=$ver" >"$LOGS/$src.fetch.log" 2>&1) ||
-    die "apt-get source $src=$ver failed (see $LOGS/$src.fetch.log; ./refrtc setup adds deb-src entries)"
-  local upstream="${ver#*:}"; upstream="${upstream%-*}"
-  local dir
-  dir="$(find "$WORK" -maxdepth 1 -mindepth 1 -type d -name "$src-*" | head -1)"
-  [[ -d $dir ]] || die "no source directory for $src in $WORK"
-  echo "$dir"
-}
 
 cmake_build() {  # cmake_build NAME SRC_DIR [cmake args...]
   local name="$1" srcdir="$2"; shift 2
@@ -108,8 +85,8 @@ $(tail -20 "$LOGS/$name.log")"
 
 for d in "${DEPS[@]}"; do
   IFS=: read -r name src dev <<<"$d"
-  ver="$(version_of "$dev")"
-  dir="$(fetch "$src" "$ver")"
+  ver="$(deps_version_of "$dev")"
+  dir="$(deps_fetch "$WORK" "$LOGS" "$src" "$ver")"
   case "$name" in
     mbedtls)
       (cd "$dir" && python3 scripts/config.py set MBEDTLS_SSL_DTLS_SRTP) >>"$LOGS/$name.log" 2>&1 ||
