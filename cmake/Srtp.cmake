@@ -90,6 +90,3 @@ if(EMSCRIPTEN)
 else()
   refrtc_srtp_import(${REFRTC_SRTP_BUILD} REFRTC_SRTP_LIB)
 endif()
-
-# fuzz/CMakeLists.txt links its targets with refrtc_api only, which does not include the srtp module
-# (yet): link refrtc_srtp into the srtp fuzzers once every directory has been processed.

@@ -7,7 +7,8 @@ namespace refrtc::engine {
 
 enum class PacketKind { kStun, kDtls, kRtp, kUnknown };
 
-// First byte: 0..3 STUN, 20..63 DTLS, 128..191 RTP/RTCP; everything else is dropped
+// First byte: 0..3 STUN, 20..63 DTLS, 128..191 RTP/RTCP (SRTP/SRTCP on the DTLS 5-tuple,
+// RFC 5764 §5.1.2; TransportStack::HandleSrtp); everything else is dropped
 // (16..19 ZRTP and 64..79 TURN channels are not used by refrtc).
 inline PacketKind Classify(ByteView packet) {
   if (packet.empty()) return PacketKind::kUnknown;

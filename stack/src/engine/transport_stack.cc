@@ -1,7 +1,10 @@
 #include "engine/transport_stack.h"
 
+#include "absl/strings/str_cat.h"
 #include "engine/demux.h"
 #include "mdns/dns_message.h"
+#include "rtp/rtcp_packet.h"
+#include "rtp/rtp_packet.h"
 
 namespace refrtc::engine {
 namespace {
@@ -128,12 +131,127 @@ void TransportStack::Demux(ByteView packet, const SocketAddress& local, const So
       }
       break;
     case PacketKind::kRtp:
-      ++counters_.dropped_rtp;  // media arrives with issue D
+      HandleSrtp(packet, local, remote, now);
       break;
     case PacketKind::kUnknown:
       ++counters_.dropped_unknown;
       break;
   }
+}
+
+// RFC 5764 §5.1.2 / RFC 7983 §7: a datagram with first byte 128..191 on the DTLS 5-tuple is
+// SRTP or SRTCP. Accepted only from a source ICE has validated — the rule DTLS records follow
+// (ice::Agent::IsValidatedRemote: a succeeded pair, an authenticated requester, or the selected
+// pair) — so an off-path sender cannot even make us spend a MAC check. Unlike DTLS nothing is
+// held: media is worthless later, and before the keys exist it cannot be unprotected anyway.
+void TransportStack::HandleSrtp(ByteView packet, const SocketAddress& local,
+                                const SocketAddress& remote, Instant now) {
+  if (!ice_->IsValidatedRemote(local, remote)) {
+    ++counters_.dropped_rtp_unvalidated;
+    return;
+  }
+  UpdateSrtpSessions();
+  if (!srtp_) {
+    ++counters_.dropped_rtp;  // before DTLS connected, or DTLS without use_srtp
+    return;
+  }
+  // RFC 5761 §4: the second octet (M + PT) in 192..223 is an RTCP packet type (SR 200 ...).
+  const bool rtcp = rtp::IsRtcpPacket(packet);
+  Bytes buf(packet.begin(), packet.end());
+  absl::Status st = rtcp ? srtp_->inbound.UnprotectRtcp(buf) : srtp_->inbound.UnprotectRtp(buf);
+  if (!st.ok()) {
+    // RFC 3711 §3.3 / §3.4: a packet failing authentication or the replay check is discarded.
+    ++counters_.srtp_unprotect_failures;
+    return;
+  }
+  if (rtcp) {
+    ++counters_.rtcp_received;
+    events_.push_back(RtcpReceived{std::move(buf), now});
+  } else {
+    ++counters_.rtp_received;
+    events_.push_back(RtpReceived{std::move(buf), now});
+  }
+}
+
+// RFC 5764 §4.2: the SRTP keys exist once the handshake is done; they are used only after the
+// peer's certificate matched its a=fingerprint (dtls::State::kConnected). When the association
+// closes or fails the sessions (and the keys inside libsrtp) go away with it.
+void TransportStack::UpdateSrtpSessions() {
+  if (!dtls_started_) return;
+  const dtls::State st = dtls_->state();
+  if (st == dtls::State::kConnected) {
+    if (srtp_setup_done_) return;
+    srtp_setup_done_ = true;
+    std::optional<dtls::SrtpKeys> keys = dtls_->srtp_keys();
+    if (!keys) {
+      // RFC 5764 §4.1.1: the peer did not negotiate use_srtp (a data-only endpoint).
+      srtp_status_ = absl::FailedPreconditionError(
+          "DTLS connected without use_srtp (RFC 5764 §4.1.1): no SRTP keys");
+      return;
+    }
+    auto sessions = srtp::CreateDtlsSrtpSessions(*keys, dtls_->role());
+    if (!sessions.ok()) {
+      srtp_status_ = absl::FailedPreconditionError(
+          absl::StrCat("SRTP sessions could not be created: ", sessions.status().ToString()));
+      return;
+    }
+    srtp_.emplace(std::move(*sessions));
+    srtp_status_ = absl::OkStatus();
+  } else if (st == dtls::State::kClosed || st == dtls::State::kFailed) {
+    srtp_.reset();
+    srtp_status_ = absl::FailedPreconditionError(
+        absl::StrCat("DTLS transport is ", dtls::StateName(st), ": no SRTP"));
+  }
+}
+
+std::optional<srtp::Profile> TransportStack::srtp_profile() const {
+  if (!srtp_) return std::nullopt;
+  return srtp_->outbound.profile();
+}
+
+absl::Status TransportStack::SendRtp(Bytes packet, Instant now) {
+  return SendMedia(std::move(packet), /*rtcp=*/false, now);
+}
+
+absl::Status TransportStack::SendRtcp(Bytes packet, Instant now) {
+  return SendMedia(std::move(packet), /*rtcp=*/true, now);
+}
+
+absl::Status TransportStack::SendMedia(Bytes packet, bool rtcp, Instant now) {
+  if (closed_) return absl::FailedPreconditionError("transport is closed");
+  UpdateSrtpSessions();
+  if (!srtp_) return srtp_status_;
+  if (rtcp) {
+    // RFC 3550 §6.1 compound framing (libwebrtc pads inner transport-cc packets: tolerated);
+    // RFC 3711 §3.4 keeps the first 8 octets (header + sender SSRC) in the clear, so they must exist.
+    if (packet.size() < 8 || !rtp::IsRtcpPacket(packet))
+      return absl::InvalidArgumentError("not an RTCP packet (RFC 3550 §6.4.1 header + SSRC)");
+    auto blocks = rtp::SplitRtcpCompound(packet, /*allow_inner_padding=*/true);
+    if (!blocks.ok())
+      return absl::InvalidArgumentError(absl::StrCat("malformed RTCP: ", blocks.status().message()));
+  } else {
+    auto parsed = rtp::ParseRtp(packet);
+    if (!parsed.ok())
+      return absl::InvalidArgumentError(absl::StrCat("malformed RTP: ", parsed.status().message()));
+    // RFC 5761 §4: with rtcp-mux a payload type whose M+PT octet is 192..223 (M set, PT 64..95)
+    // would be taken for RTCP by the receiver.
+    if (rtp::IsRtcpPacket(packet))
+      return absl::InvalidArgumentError("RTP payload type conflicts with RTCP (RFC 5761 §4)");
+  }
+  // RFC 5764 §5.1.2: SRTP goes on the same 5-tuple as DTLS (the selected pair), only while we
+  // have consent to send there (RFC 7675 §5.1).
+  auto path = DtlsSendPath();
+  if (!path || !ice_->HasConsent(path->first, path->second))
+    return absl::FailedPreconditionError("no ICE candidate pair with consent to send (RFC 7675 §5.1)");
+  absl::Status st = rtcp ? srtp_->outbound.ProtectRtcp(packet) : srtp_->outbound.ProtectRtp(packet);
+  if (!st.ok()) return st;
+  if (rtcp) ++counters_.rtcp_sent;
+  else ++counters_.rtp_sent;
+  const bool relayed = ice_->IsRelayedAddress(path->first);
+  SendDtls(path->first, path->second, std::move(packet), now);
+  // Through a TURN allocation the datagram comes out of ice_->PollTransmit: move it up now.
+  if (relayed) Pump(now);
+  return absl::OkStatus();
 }
 
 void TransportStack::HandleTimeout(Instant now) {
@@ -258,6 +376,7 @@ void TransportStack::Pump(Instant now) {
       if (st != last_dtls_state_) {
         progress = true;
         last_dtls_state_ = st;
+        UpdateSrtpSessions();  // before the event: a consumer seeing "connected" can send media
         events_.push_back(DtlsStateChanged{st, dtls_->failure_reason()});
       }
       while (auto app = dtls_->PollAppData()) {
@@ -325,6 +444,8 @@ void TransportStack::Close(Instant now) {
   ice_->Close();
   Pump(now);
   closed_ = true;
+  srtp_.reset();
+  srtp_status_ = absl::FailedPreconditionError("transport is closed");
 }
 
 }  // namespace refrtc::engine

@@ -15,6 +15,14 @@
 //    route to their shared mDNS socket), and each resolved address goes back to the agent as the
 //    same candidate with an IP literal. Unresolved names are dropped silently. mDNS datagrams
 //    are recognised before the RFC 7983 demux (engine/demux.h IsMdns).
+//  * SRTP (RFC 5764, issue D): once DTLS is connected (peer fingerprint verified) and use_srtp was
+//    negotiated, the exported keys make one outbound and one inbound srtp::SrtpSession (our DTLS
+//    role picks the key halves, RFC 5764 §4.2). RFC 5764 §5.1.2 / RFC 7983 §7: datagrams whose first
+//    byte is 128..191 are SRTP/SRTCP on the same 5-tuple as DTLS; they are accepted under the same
+//    rule as DTLS records (an ICE-validated source, ice::Agent::IsValidatedRemote), split RTP vs
+//    RTCP by RFC 5761 §4, unprotected and queued as RtpReceived / RtcpReceived (plaintext). Media
+//    is sent with SendRtp / SendRtcp on the DTLS send path (the selected pair) while we have
+//    consent (RFC 7675). Nothing is held for later: SRTP before the keys exist is dropped (counted).
 //  * TURN (RFC 8656, ice/turn_client.h): datagrams/stream bytes from a TURN server go to the
 //    agent first (ice::Agent::HandleTurnDatagram / HandleStreamData, before the mDNS and RFC 7983
 //    demux: ChannelData's first byte 64..79 is TURN's). Relayed peer data comes back out of the
@@ -32,6 +40,7 @@
 #include "ice/agent.h"
 #include "mdns/resolver.h"
 #include "sctp/sctp_transport.h"
+#include "srtp/srtp_session.h"
 #include "util/random.h"
 #include "util/time.h"
 #include "util/transmit.h"
@@ -42,11 +51,28 @@ struct DtlsStateChanged {
   dtls::State state;
   std::string reason;
 };
-using TransportEvent = std::variant<ice::Event, DtlsStateChanged, sctp::Event>;
+// One SRTP packet unprotected (RFC 3711 §3.3) into its plaintext RTP packet; `at` = receive time.
+struct RtpReceived {
+  Bytes packet;
+  Instant at;
+};
+// One SRTCP packet unprotected (RFC 3711 §3.4) into its plaintext (compound) RTCP packet.
+struct RtcpReceived {
+  Bytes packet;
+  Instant at;
+};
+using TransportEvent =
+    std::variant<ice::Event, DtlsStateChanged, sctp::Event, RtpReceived, RtcpReceived>;
 
 struct PacketCounters {
   uint64_t received = 0, sent = 0, bytes_received = 0, bytes_sent = 0;
-  uint64_t dropped_unknown = 0, dropped_dtls_unvalidated = 0, dropped_rtp = 0;
+  uint64_t dropped_unknown = 0, dropped_dtls_unvalidated = 0;
+  // SRTP/SRTCP path (RFC 5764 §5.1.2). dropped_rtp: first byte 128..191 but no SRTP session
+  // (before DTLS connected, or DTLS without use_srtp); dropped_rtp_unvalidated: from a source ICE
+  // has not validated; srtp_unprotect_failures: authentication, replay, too old or malformed.
+  uint64_t dropped_rtp = 0, dropped_rtp_unvalidated = 0, srtp_unprotect_failures = 0;
+  uint64_t rtp_received = 0, rtcp_received = 0;  // unprotected and queued as events
+  uint64_t rtp_sent = 0, rtcp_sent = 0;          // protected and queued for sending
   uint64_t mdns_received = 0;      // datagrams routed to the mDNS resolver
   uint64_t mdns_resolved = 0;      // names resolved (each Resolved event)
   uint64_t mdns_failed = 0;        // names unresolved after the retries
@@ -96,6 +122,20 @@ class TransportStack {
   // DTLS onto the selected pair, DTLS app data into SCTP, collects events).
   void Pump(Instant now);
 
+  // Media (RFC 5764 §5.1.2): `packet` is one plaintext RTP packet (RFC 3550 §5.1) / one plaintext
+  // (compound) RTCP packet (RFC 3550 §6.1); it is protected with the outbound SRTP session and
+  // queued for PollTransmit on the DTLS path (the ICE selected pair). Errors:
+  //  FailedPrecondition: closed, DTLS not connected, no SRTP (use_srtp not negotiated), or no
+  //    consent to send on the pair (RFC 7675 §5.1);
+  //  InvalidArgument: malformed packet (rtp::ParseRtp fails; an RTP packet whose second octet
+  //    makes it look like RTCP, RFC 5761 §4; RTCP framing wrong or shorter than 8 octets);
+  //  others from srtp::SrtpSession::Protect* (e.g. AlreadyExists: RTP sequence number reused).
+  absl::Status SendRtp(Bytes packet, Instant now);
+  absl::Status SendRtcp(Bytes packet, Instant now);
+  // The negotiated SRTP profile once the sessions exist (DTLS connected with use_srtp).
+  std::optional<srtp::Profile> srtp_profile() const;
+  bool srtp_active() const { return srtp_.has_value(); }
+
   void Close(Instant now);
   const PacketCounters& counters() const { return counters_; }
   const mdns::Resolver& mdns() const { return mdns_; }
@@ -104,6 +144,10 @@ class TransportStack {
   void Demux(ByteView packet, const SocketAddress& local, const SocketAddress& remote, Instant now);
   void SendDtls(const SocketAddress& local, const SocketAddress& remote, Bytes data, Instant now);
   void HandleIceEvent(const ice::Event& ev, Instant now);
+  void HandleSrtp(ByteView packet, const SocketAddress& local, const SocketAddress& remote,
+                  Instant now);
+  void UpdateSrtpSessions();
+  absl::Status SendMedia(Bytes packet, bool rtcp, Instant now);
   void MaybeStartDtls(Instant now);
   void ReplayHeldDtls(Instant now);
   void HandleMdnsCandidate(const ice::EventRemoteMdnsCandidate& ev, Instant now);
@@ -133,6 +177,11 @@ class TransportStack {
   std::deque<Transmit> transmits_;
   std::deque<TransportEvent> events_;
   PacketCounters counters_;
+  // SRTP sessions while DTLS is connected with use_srtp; srtp_status_ says why there are none.
+  std::optional<srtp::SrtpSessions> srtp_;
+  absl::Status srtp_status_ =
+      absl::FailedPreconditionError("DTLS is not connected: no SRTP keys yet (RFC 5764 §4.2)");
+  bool srtp_setup_done_ = false;  // keys looked at once DTLS connected (no retry without keys)
   bool closed_ = false;
 };
 
