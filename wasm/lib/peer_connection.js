@@ -192,17 +192,30 @@ class RTCPeerConnection extends EventTarget {
     if (this._deleted) return;
     const deadline = this._pc.pollTimeout();
     if (deadline === this._timerDeadline && this._timer) return;
-    if (this._timer) clearTimeout(this._timer);
-    this._timer = null;
+    this._cancelTimer();
     this._timerDeadline = deadline;
     if (deadline === null || deadline === undefined) return;
-    this._timer = setTimeout(() => {
+    const fire = () => {
       this._timer = null;
       this._timerDeadline = null;
       if (this._deleted) return;
       this._pc.handleTimeout(nowMs());
       this._pump();
-    }, Math.max(0, Math.ceil(deadline - nowMs())));
+    };
+    const delay = deadline - nowMs();
+    if (delay <= 0 && typeof setImmediate === 'function') {
+      // Due now (the engine has work queued for this turn): setTimeout(0) would cost ≥ 1 ms per hop,
+      // which dominated per-message latency; setImmediate runs after pending I/O callbacks.
+      const t = setImmediate(fire);
+      this._timer = { cancel: () => clearImmediate(t) };
+    } else {
+      const t = setTimeout(fire, Math.max(0, Math.ceil(delay)));
+      this._timer = { cancel: () => clearTimeout(t) };
+    }
+  }
+  _cancelTimer() {
+    if (this._timer) this._timer.cancel();
+    this._timer = null;
   }
 
   // Every event is dispatched in its own task, in engine order (HTML "queue a task").
@@ -474,8 +487,7 @@ class RTCPeerConnection extends EventTarget {
     this._signalingState = 'closed';
     this._iceConnectionState = 'closed';
     this._connectionState = 'closed';
-    if (this._timer) clearTimeout(this._timer);
-    this._timer = null;
+    this._cancelTimer();
     this._host.close();
     this._deleted = true;
     try { this._pc.delete(); } catch (e) { /* already freed */ }
