@@ -120,8 +120,8 @@ test('negotiated channels (out-of-band id) open on both sides without datachanne
     const x = a.createDataChannel('n', { negotiated: true, id: 7 });
     const y = b.createDataChannel('n', { negotiated: true, id: 7 });
     assert.equal(x.id, 7);
-    let sawDatachannel = false;
-    b.ondatachannel = () => { sawDatachannel = true; };
+    // Only the in-band channel is announced; the negotiated one never is (W3C §6.1, RFC 8832).
+    const announced = once(b, 'datachannel');
     a.createDataChannel('m-section');   // negotiated-only offers have no m=application in some engines
     const open = Promise.all([once(x, 'open'), once(y, 'open')]);
     const { negotiate } = await import('./helpers.mjs');
@@ -130,8 +130,8 @@ test('negotiated channels (out-of-band id) open on both sides without datachanne
     const m = once(y, 'message');
     x.send('oob');
     assert.equal((await m).data, 'oob');
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(sawDatachannel, true, 'the non-negotiated channel is announced');
+    const ev = await announced;
+    assert.equal(ev.channel.label, 'm-section', 'the non-negotiated channel is announced, not the negotiated one');
   } finally {
     a.close();
     b.close();
