@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the C/C++ dependencies of the WASM stack (mbedTLS, libsrtp2, usrsctp, Abseil) with Debian's
-# emscripten, from the Debian source packages of exactly the versions the native build links
+# Builds the C/C++ dependencies of the WASM stack (mbedTLS, libsrtp2, usrsctp, Abseil, libopus) with
+# Debian's emscripten, from the Debian source packages of exactly the versions the native build links
 # (`apt-get source NAME=VERSION`, VERSION read from the installed -dev package). Installs them into a
 # cache outside the clone, keyed by those versions, the emscripten version and this script + its
 # patches, so repeated runs (and CI on the same machine) reuse them:
@@ -31,6 +31,15 @@
 #  - Abseil:    -DABSL_PROPAGATE_CXX_STD=ON -DCMAKE_CXX_STANDARD=17, tests off. Debian's packaging adds
 #               `-latomic` (inside --push-state/--as-needed) to absl's link interface; wasm-ld knows
 #               neither, and WASM needs no libatomic: removed from the installed abslTargets.cmake.
+#  - libopus:   autotools (emconfigure/emmake), not its CMake: the 1.3.1 tarball's CMakeLists.txt
+#               includes an opus_buildtype.cmake the tarball lacks, and Emscripten.cmake reports an
+#               x86 CMAKE_SYSTEM_PROCESSOR, which would turn on SSE/cpuid code.
+#               --host=wasm32-unknown-linux (its 2018 config.sub rejects *-emscripten; without --host,
+#               configure tries to run a compiled test program) makes it a cross build: no asm,
+#               intrinsics, run-time CPU detection or stack protector. Default float build (no
+#               --enable-float-approx), hardening checks on, no custom modes (Debian enables them
+#               natively; WebRTC uses only standard Opus), no extra programs or docs. Headers in
+#               include/opus/.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"
@@ -49,6 +58,7 @@ DEPS=(
   "libsrtp2:libsrtp2:libsrtp2-dev"
   "usrsctp:libusrsctp:libusrsctp-dev"
   "abseil:abseil:libabsl-dev"
+  "opus:opus:libopus-dev"
 )
 
 key_input="$(cat "$HERE/build.sh" "$HERE/../../cmake/deps/common.sh" "$HERE"/patches/*.patch; emcc --version 2>/dev/null | head -1)"
@@ -67,7 +77,7 @@ WORK="$CACHE/work-$KEY"
 LOGS="$PREFIX.log"
 rm -rf "$WORK" "$PREFIX"
 mkdir -p "$WORK" "$LOGS" "$PREFIX"
-say "building mbedTLS, libsrtp2, usrsctp and Abseil for WASM into $PREFIX (logs: $LOGS)"
+say "building mbedTLS, libsrtp2, usrsctp, Abseil and libopus for WASM into $PREFIX (logs: $LOGS)"
 
 cmake_build() {  # cmake_build NAME SRC_DIR [cmake args...]
   local name="$1" srcdir="$2"; shift 2
@@ -79,6 +89,20 @@ cmake_build() {  # cmake_build NAME SRC_DIR [cmake args...]
       -DCMAKE_CXX_FLAGS_RELEASE="-O3 -DNDEBUG" "$@" &&
       cmake --build "$b" -j"$JOBS" &&
       cmake --install "$b"
+  } >"$LOGS/$name.log" 2>&1 || die "$name failed; last lines of $LOGS/$name.log:
+$(tail -20 "$LOGS/$name.log")"
+}
+
+autotools_build() {  # autotools_build NAME SRC_DIR [configure args...]: out-of-tree, static only
+  local name="$1" srcdir="$2"; shift 2
+  local b="$WORK/build-$name"
+  say "  $name"
+  mkdir -p "$b"
+  {
+    (cd "$b" && emconfigure "$srcdir/configure" --prefix="$PREFIX" --disable-shared --enable-static \
+      --disable-maintainer-mode --disable-dependency-tracking CFLAGS="-O3 -DNDEBUG" "$@") &&
+      emmake make -C "$b" -j"$JOBS" &&
+      make -C "$b" install
   } >"$LOGS/$name.log" 2>&1 || die "$name failed; last lines of $LOGS/$name.log:
 $(tail -20 "$LOGS/$name.log")"
 }
@@ -119,6 +143,11 @@ for d in "${DEPS[@]}"; do
       sed -i -E -e 's/-Wl,--push-state,--as-needed|\\\$<LINK_ONLY:-latomic>|-latomic|-Wl,--pop-state//g' \
         -e 's/;;+/;/g; s/"(;)+/"/g; s/;+"/"/g' "$PREFIX/lib/cmake/absl/abslTargets.cmake"
       ! grep -q -E -- '-latomic|push-state' "$PREFIX/lib/cmake/absl/abslTargets.cmake" || die "abseil: -latomic still in its targets"
+      ;;
+    opus)
+      autotools_build opus "$dir" --host=wasm32-unknown-linux --disable-extra-programs --disable-doc \
+        --disable-asm --disable-intrinsics --disable-rtcd
+      [[ -f $PREFIX/lib/libopus.a && -f $PREFIX/include/opus/opus.h ]] || die "opus: libopus.a or opus/opus.h not installed"
       ;;
   esac
 done

@@ -108,6 +108,8 @@ json NativeDriver::PcState(const Pc& p) const {
          {"pendingLocalDescription", DescriptionJson(pc.pendingLocalDescription())},
          {"pendingRemoteDescription", DescriptionJson(pc.pendingRemoteDescription())},
          {"transceivers", json::array()}};
+  for (const auto& t : pc.getTransceivers())
+    j["transceivers"].push_back(const_cast<NativeDriver*>(this)->TransceiverJson(p.name, t));
   j["canTrickleIceCandidates"] = pc.canTrickleIceCandidates() ? json(*pc.canTrickleIceCandidates()) : json(nullptr);
   if (auto s = pc.sctp()) {
     j["sctp"] = json{{"maxMessageSize", s->maxMessageSize},
@@ -154,6 +156,7 @@ json NativeDriver::Stats(const Pc& p) const {
                      {"remoteAddress", *dtls.iceTransport.selectedRemote}});
   }
   stats.push_back(transport);
+  AppendRtpStats(pc, ts, "T01", stats);
   for (const auto& [h, c] : channels_) {
     if (c.pc != p.name) continue;
     json d{{"id", "D" + h},
@@ -250,7 +253,7 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
 
   if (op == "hello") {
     return ok({{"name", "refrtc-native"}, {"version", "0.1.0"}, {"protocol", 1},
-               {"features", json::array({"rollback", "restartIce", "stats", "certificates"})}});
+               {"features", json::array({"rollback", "restartIce", "stats", "certificates", "media"})}});
   }
   if (op == "generateCertificate") {
     // W3C webrtc-pc §4.9 generateCertificate(keygenAlgorithm): ECDSA P-256 here (RSA is issue E);
@@ -383,9 +386,20 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
     return json::object();
   }
 
-  if (op == "addTransceiver" || op == "addTrack" || op == "insertDTMF" || op == "getTrackInfo" ||
-      op == "getTransceivers") {
-    return fail(NotSupportedError("media arrives with issue D"));
+  if (op == "insertDTMF") return fail(NotSupportedError("DTMF arrives with issue E"));
+  if (op == "getTrackInfo") {
+    auto it = transceivers_.find(cmd.value("transceiver", ""));
+    if (it == transceivers_.end()) return not_found("transceiver");
+    const auto& t = it->second.t;
+    json info = RTCTrackInfoToJson(t->receiver()->track_info());
+    info["mid"] = t->mid() ? json(*t->mid()) : json(nullptr);
+    info["track"] = t->receiver()->track()->id();
+    return ok(info);
+  }
+  if (op == "addTransceiver" || op == "addTrack" || op == "getTransceivers") {
+    Pc* p = FindPc(cmd);
+    if (!p) return not_found("pc");
+    return MediaOp(op, cmd, *p);
   }
 
   static const char* kPcOps[] = {"createOffer", "createAnswer", "setLocalDescription", "setRemoteDescription",
@@ -515,6 +529,14 @@ void NativeDriver::DrainEvents() {
           PumpSendMany(*c);
           if (!c->app_low_threshold_set) continue;  // the driver's own flow control only
           break;
+        case RTCEventType::kTrack:
+          // DRIVER_PROTOCOL `track`: the transceiver's handle, kind, mid, stream ids, track id.
+          j["transceiver"] = TransceiverHandle(name, ev->transceiver);
+          j["kind"] = ev->transceiver->kind();
+          j["mid"] = ev->transceiver->mid() ? json(*ev->transceiver->mid()) : json(nullptr);
+          j["streams"] = ev->streams;
+          j["track"] = ev->transceiver->receiver()->track()->id();
+          break;
         case RTCEventType::kChannelError:
         case RTCEventType::kIceCandidateError:
           j["error"] = json{{"name", ev->error_name}, {"message", ev->error_message}, {"errorDetail", ev->error_detail}};
@@ -529,6 +551,64 @@ void NativeDriver::DrainEvents() {
   for (auto& [h, c] : channels_) {
     if (c.send_many) PumpSendMany(c);
   }
+}
+
+std::string NativeDriver::TransceiverHandle(const std::string& pc, const std::shared_ptr<RTCRtpTransceiver>& t) {
+  auto it = transceiver_by_ptr_.find(t->handle());
+  if (it != transceiver_by_ptr_.end()) return it->second;
+  std::string h = absl::StrCat("t", t->handle());
+  transceivers_[h] = Transceiver{pc, t};
+  transceiver_by_ptr_[t->handle()] = h;
+  return h;
+}
+
+json NativeDriver::TransceiverJson(const std::string& pc, const std::shared_ptr<RTCRtpTransceiver>& t) {
+  return json{{"transceiver", TransceiverHandle(pc, t)},
+              {"sender", absl::StrCat("s", t->sender()->handle())},
+              {"mid", t->mid() ? json(*t->mid()) : json(nullptr)},
+              {"kind", t->kind()},
+              {"direction", ToString(t->direction())},
+              {"currentDirection", t->currentDirection() ? json(ToString(*t->currentDirection())) : json(nullptr)}};
+}
+
+json NativeDriver::MediaOp(const std::string& op, const json& cmd, Pc& p) {
+  auto ok = [](json r = json::object()) { return json{{"ok", true}, {"result", std::move(r)}}; };
+  auto fail = [](const absl::Status& st) {
+    return json{{"ok", false}, {"error", Error(DomErrorName(st), st.message())}};
+  };
+  auto& pc = *p.pc;
+  if (op == "getTransceivers") {
+    json list = json::array();
+    for (const auto& t : pc.getTransceivers()) list.push_back(TransceiverJson(p.name, t));
+    return ok({{"transceivers", list}});
+  }
+  std::string kind = cmd.value("kind", "");
+  std::shared_ptr<MediaStreamTrack> track;
+  if (cmd.contains("source") && !cmd["source"].is_null()) {
+    // DRIVER_PROTOCOL synthetic sources: "tone:FREQ", "silence", "pattern".
+    auto t = MediaStreamTrack::CreateSynthetic(cmd["source"].get<std::string>(),
+                                               absl::StrCat("refrtc-track-", ++track_counter_, "-", ::getpid()));
+    if (!t.ok()) return fail(t.status());
+    if (!kind.empty() && (*t)->kind() != kind)
+      return fail(TypeError(absl::StrCat("source '", cmd["source"].get<std::string>(), "' is not of kind ", kind)));
+    track = *t;
+  }
+  if (op == "addTrack") {
+    if (!track) return fail(TypeError("addTrack needs a source"));
+    std::vector<std::string> streams;
+    if (cmd.contains("streams") && cmd["streams"].is_array())
+      for (const auto& x : cmd["streams"]) streams.push_back(x.get<std::string>());
+    auto sender = pc.addTrack(track, streams);
+    if (!sender.ok()) return fail(sender.status());
+    for (const auto& t : pc.getTransceivers())
+      if (t->sender() == *sender) return ok(TransceiverJson(p.name, t));
+    return fail(OperationError("addTrack: no transceiver for the sender"));
+  }
+  auto init = RTCRtpTransceiverInitFromJson(cmd.contains("init") ? cmd["init"] : json(nullptr));
+  if (!init.ok()) return fail(init.status());
+  auto t = track ? pc.addTransceiver(track, *init) : pc.addTransceiver(kind, *init);
+  if (!t.ok()) return fail(t.status());
+  return ok(TransceiverJson(p.name, *t));
 }
 
 }  // namespace refrtc::driver

@@ -57,6 +57,14 @@ class NativeDriver {
   json ChannelState(const Channel& c) const;
   json PcState(const Pc& p) const;
   json Stats(const Pc& p) const;
+  // Media (issue D): transceivers and senders by driver handle ("t<n>", "s<n>").
+  struct Transceiver {
+    std::string pc;
+    std::shared_ptr<RTCRtpTransceiver> t;
+  };
+  std::string TransceiverHandle(const std::string& pc, const std::shared_ptr<RTCRtpTransceiver>& t);
+  json TransceiverJson(const std::string& pc, const std::shared_ptr<RTCRtpTransceiver>& t);
+  json MediaOp(const std::string& op, const json& cmd, Pc& p);
   Channel& Register(const std::string& pc, std::shared_ptr<RTCDataChannel> ch);
   void PumpSendMany(Channel& c);
   void Emit(const json& j);
@@ -73,6 +81,9 @@ class NativeDriver {
   // config.certificates.
   std::map<std::string, std::shared_ptr<RTCCertificate>> certificates_;
   uint64_t certificate_counter_ = 0;
+  std::map<std::string, Transceiver> transceivers_;        // by handle
+  std::map<uint64_t, std::string> transceiver_by_ptr_;     // RTCRtpTransceiver::handle() → handle
+  uint64_t track_counter_ = 0;
 };
 
 }  // namespace refrtc::driver

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "refrtc/rtc_ice_candidate.h"
 #include "util/bytes.h"
@@ -11,6 +12,7 @@
 namespace refrtc {
 
 class RTCDataChannel;
+class RTCRtpTransceiver;
 
 enum class RTCEventType {
   kIceCandidate,                // candidate (nullopt = end of gathering: the null candidate)
@@ -27,6 +29,7 @@ enum class RTCEventType {
   kChannelMessage,              // channel, data, binary
   kChannelBufferedAmountLow,    // channel
   kChannelError,                // channel, error_*
+  kTrack,                       // transceiver, streams (webrtc-pc §5.7 RTCTrackEvent)
 };
 
 struct RTCEvent {
@@ -37,6 +40,8 @@ struct RTCEvent {
   Bytes data;
   bool binary = false;
   std::string error_name, error_message, error_detail;
+  std::shared_ptr<RTCRtpTransceiver> transceiver;  // kTrack: receiver/track via transceiver
+  std::vector<std::string> streams;                // kTrack: the remote stream ids (a=msid)
 };
 
 const char* ToString(RTCEventType t);

@@ -11,6 +11,7 @@
 #include "refrtc/rtc_configuration.h"
 #include "refrtc/rtc_data_channel.h"
 #include "refrtc/rtc_ice_candidate.h"
+#include "refrtc/rtc_rtp_transceiver.h"
 #include "refrtc/rtc_session_description.h"
 
 namespace refrtc {
@@ -37,5 +38,20 @@ absl::StatusOr<RTCIceCandidateInit> RTCIceCandidateInitFromJson(const nlohmann::
 
 // {type, sdp} or null.
 nlohmann::json RTCSessionDescriptionToJson(const std::optional<RTCSessionDescription>& d);
+
+// W3C §5.1 RTCRtpTransceiverInit: direction (enum), streams (stream ids), sendEncodings (active,
+// maxBitrate).
+absl::StatusOr<RTCRtpTransceiverInit> RTCRtpTransceiverInitFromJson(const nlohmann::json& j);
+
+// DRIVER_PROTOCOL getTrackInfo body for a receiver: audio {kind, samplesReceived, sampleRate,
+// dominantHz (null when silent), rms}, video {kind, framesReceived, framesDecoded, width, height}.
+nlohmann::json RTCTrackInfoToJson(const RTCTrackInfo& info);
+
+class RTCPeerConnection;
+// webrtc-stats RTCStats objects for the RTP side of `pc` (codec, media-source, outbound-rtp,
+// inbound-rtp, remote-inbound-rtp, remote-outbound-rtp), appended to `stats` (an array). Ids are
+// stable across calls; `transport_id` names the transport stats object the caller emits.
+void AppendRtpStats(const RTCPeerConnection& pc, double timestamp_ms, const std::string& transport_id,
+                    nlohmann::json& stats);
 
 }  // namespace refrtc

@@ -19,7 +19,9 @@
 #include "refrtc/rtc_configuration.h"
 #include "refrtc/rtc_data_channel.h"
 #include "refrtc/rtc_events.h"
+#include "refrtc/media_stream_track.h"
 #include "refrtc/rtc_ice_candidate.h"
+#include "refrtc/rtc_rtp_transceiver.h"
 #include "refrtc/rtc_session_description.h"
 #include "refrtc/rtc_transports.h"
 #include "util/random.h"
@@ -30,7 +32,10 @@ class TransportStack;
 }
 namespace sdp {
 struct SessionDescription;
+struct MediaSection;
 }
+class MediaSession;
+struct MediaStreamStats;
 
 struct RTCOfferOptions {
   bool iceRestart = false;
@@ -78,6 +83,28 @@ class RTCPeerConnection : public Endpoint {
   absl::StatusOr<std::shared_ptr<RTCDataChannel>> createDataChannel(const std::string& label,
                                                                     const RTCDataChannelInit& init = {});
 
+  // --- RTP media (§5.1) ---
+  // addTrack: reuses a transceiver of the track's kind that never sent and has no track (e.g. one
+  // a remote offer created), else creates a sendrecv one. InvalidStateError when closed,
+  // InvalidAccessError when the track already has a sender here.
+  absl::StatusOr<std::shared_ptr<RTCRtpSender>> addTrack(std::shared_ptr<MediaStreamTrack> track,
+                                                         const std::vector<std::string>& streams = {});
+  // removeTrack: the sender stops sending (track null), the transceiver no longer sends.
+  absl::Status removeTrack(const std::shared_ptr<RTCRtpSender>& sender);
+  // addTransceiver(kind): TypeError for a kind other than audio/video.
+  absl::StatusOr<std::shared_ptr<RTCRtpTransceiver>> addTransceiver(const std::string& kind,
+                                                                    const RTCRtpTransceiverInit& init = {});
+  absl::StatusOr<std::shared_ptr<RTCRtpTransceiver>> addTransceiver(std::shared_ptr<MediaStreamTrack> track,
+                                                                    const RTCRtpTransceiverInit& init = {});
+  std::vector<std::shared_ptr<RTCRtpTransceiver>> getTransceivers() const;
+  std::vector<std::shared_ptr<RTCRtpSender>> getSenders() const;
+  std::vector<std::shared_ptr<RTCRtpReceiver>> getReceivers() const;
+  // §5.2 / §5.3 getCapabilities(kind): the codecs this build sends / receives.
+  static std::vector<RTCRtpCodec> getCapabilities(const std::string& kind);
+  // Not W3C: the per-transceiver RTP counters behind getStats (webrtc-stats RTP stream stats).
+  std::vector<MediaStreamStats> media_stats() const;
+  uint64_t unroutable_rtp_packets() const;
+
   // --- events and time ---
   std::optional<RTCEvent> PollEvent();
   void SetTime(Instant now);
@@ -99,6 +126,8 @@ class RTCPeerConnection : public Endpoint {
 
  private:
   friend class RTCDataChannel;
+  friend class RTCRtpSender;
+  friend class RTCRtpTransceiver;
   struct Section;
   RTCPeerConnection(const RTCConfiguration& config, const RTCEngineOptions& options,
                     std::shared_ptr<RTCCertificate> cert);
@@ -122,7 +151,19 @@ class RTCPeerConnection : public Endpoint {
   void ChannelClose(RTCDataChannel* ch);
   void ChannelSetLowThreshold(RTCDataChannel* ch, uint64_t v);
   void CloseChannelLocally(const std::shared_ptr<RTCDataChannel>& ch, bool fire_events);
-
+  // Media (rtc_peer_connection_media.cc).
+  std::shared_ptr<RTCRtpTransceiver> NewTransceiver(const std::string& kind, RTCRtpTransceiverDirection dir);
+  RTCRtpTransceiver* TransceiverByMid(const std::string& mid) const;
+  void WriteOfferMedia(RTCRtpTransceiver& t, sdp::MediaSection& m) const;
+  // false: reject the section (no codec in common, stopped transceiver).
+  bool WriteAnswerMedia(const sdp::MediaSection& offered, RTCRtpTransceiver& t, sdp::MediaSection& m) const;
+  void ApplyLocalMedia(const sdp::SessionDescription& local, RTCSdpType type);
+  void ApplyRemoteMedia(const sdp::SessionDescription& remote, RTCSdpType type, std::vector<RTCEvent>* track_events);
+  void NegotiateMedia();
+  void RollbackMedia(bool local_offer);
+  bool MediaNegotiationNeeded() const;
+  void PumpMedia();
+  void StopTransceiverNow(RTCRtpTransceiver& t);
   RTCConfiguration config_;
   RTCEngineOptions options_;
   Random rng_;
@@ -178,6 +219,14 @@ class RTCPeerConnection : public Endpoint {
   static uint64_t next_channel_handle_;
 
   std::deque<RTCEvent> events_;
+
+  // Media.
+  std::vector<std::shared_ptr<RTCRtpTransceiver>> transceivers_;  // §4.4.1.1 [[Transceivers]], creation order
+  std::unique_ptr<MediaSession> media_;
+  std::string cname_;  // RFC 7022: one random CNAME per peer connection
+  // mid → transceiver for the m-sections a created-but-not-applied offer adds.
+  std::map<std::string, std::weak_ptr<RTCRtpTransceiver>> offer_mids_;
+  static uint64_t next_media_handle_;
 };
 
 }  // namespace refrtc

@@ -148,6 +148,7 @@ const char* ToString(RTCEventType t) {
     case RTCEventType::kChannelMessage: return "message";
     case RTCEventType::kChannelBufferedAmountLow: return "bufferedamountlow";
     case RTCEventType::kChannelError: return "error";
+    case RTCEventType::kTrack: return "track";
   }
   return "";
 }

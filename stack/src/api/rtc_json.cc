@@ -1,5 +1,10 @@
 #include "refrtc/rtc_json.h"
 
+#include <set>
+
+#include "api/media_session.h"
+#include "refrtc/rtc_peer_connection.h"
+
 #include "absl/strings/str_cat.h"
 #include "util/dom_exception.h"
 
@@ -183,6 +188,217 @@ absl::StatusOr<RTCIceCandidateInit> RTCIceCandidateInitFromJson(const json& j) {
 json RTCSessionDescriptionToJson(const std::optional<RTCSessionDescription>& d) {
   if (!d) return nullptr;
   return json{{"type", ToString(d->type)}, {"sdp", d->sdp}};
+}
+
+}  // namespace refrtc
+
+// ---------------------------------------------------------------------------------------------
+// Media (issue D)
+
+namespace refrtc {
+
+absl::StatusOr<RTCRtpTransceiverInit> RTCRtpTransceiverInitFromJson(const nlohmann::json& j) {
+  RTCRtpTransceiverInit init;
+  if (j.is_null()) return init;
+  if (!j.is_object()) return TypeError("RTCRtpTransceiverInit must be an object");
+  if (j.contains("direction") && !j["direction"].is_null()) {
+    if (!j["direction"].is_string()) return TypeError("direction must be a string");
+    auto d = ParseDirection(j["direction"].get<std::string>());
+    if (!d) return TypeError(absl::StrCat("'", j["direction"].get<std::string>(), "' is not a valid RTCRtpTransceiverDirection"));
+    init.direction = *d;
+  }
+  if (j.contains("streams") && j["streams"].is_array()) {
+    for (const auto& s : j["streams"]) {
+      if (s.is_string()) init.streams.push_back(s.get<std::string>());
+      else if (s.is_object() && s.contains("id") && s["id"].is_string()) init.streams.push_back(s["id"].get<std::string>());
+      else return TypeError("streams must hold stream ids");
+    }
+  }
+  if (j.contains("sendEncodings") && j["sendEncodings"].is_array()) {
+    for (const auto& e : j["sendEncodings"]) {
+      if (!e.is_object()) return TypeError("sendEncodings must hold objects");
+      RTCRtpEncodingParameters p;
+      if (e.contains("active") && e["active"].is_boolean()) p.active = e["active"].get<bool>();
+      if (e.contains("maxBitrate") && e["maxBitrate"].is_number()) {
+        double v = e["maxBitrate"].get<double>();
+        if (v < 0) return TypeError("maxBitrate must be unsigned");
+        p.maxBitrate = static_cast<uint64_t>(v);
+      }
+      init.sendEncodings.push_back(p);
+    }
+  }
+  return init;
+}
+
+nlohmann::json RTCTrackInfoToJson(const RTCTrackInfo& info) {
+  nlohmann::json j{{"kind", info.kind}};
+  if (info.kind == "audio") {
+    j["samplesReceived"] = info.samplesReceived;
+    j["sampleRate"] = info.sampleRate;
+    j["dominantHz"] = info.dominantHz ? nlohmann::json(*info.dominantHz) : nlohmann::json(nullptr);
+    j["rms"] = info.rms;
+  } else {
+    j["framesReceived"] = info.framesReceived;
+    j["framesDecoded"] = info.framesDecoded;
+    j["width"] = info.width;
+    j["height"] = info.height;
+  }
+  return j;
+}
+
+namespace {
+nlohmann::json CodecStats(const sdp::RtpCodec& c, const std::string& kind, const std::string& id, double ts,
+                          const std::string& transport_id) {
+  nlohmann::json j{{"id", id},
+                   {"type", "codec"},
+                   {"timestamp", ts},
+                   {"payloadType", c.payload_type},
+                   {"mimeType", absl::StrCat(kind, "/", c.name)},
+                   {"clockRate", c.clock_rate},
+                   {"transportId", transport_id}};
+  if (kind == "audio") j["channels"] = c.channels;
+  if (!c.fmtp.empty()) j["sdpFmtpLine"] = c.fmtp;
+  return j;
+}
+}  // namespace
+
+void AppendRtpStats(const RTCPeerConnection& pc, double ts, const std::string& transport_id, nlohmann::json& stats) {
+  // webrtc-stats §3: ids are derived from stable properties (SSRC, payload type, sender handle).
+  auto transceivers = pc.getTransceivers();
+  std::set<std::string> codec_ids;
+  for (const auto& st : pc.media_stats()) {
+    std::shared_ptr<RTCRtpTransceiver> t;
+    for (const auto& x : transceivers)
+      if (x->mid() && *x->mid() == st.mid) t = x;
+    const std::string k = st.kind == "audio" ? "A" : "V";
+    if (st.send) {
+      const auto& c = *st.send;
+      std::string out_id = absl::StrCat("OT", k, st.local_ssrc);
+      std::string codec_id;
+      if (st.send_codec) {
+        codec_id = absl::StrCat("CO", transport_id, "_", int(st.send_codec->payload_type));
+        if (codec_ids.insert(codec_id).second) stats.push_back(CodecStats(*st.send_codec, st.kind, codec_id, ts, transport_id));
+      }
+      nlohmann::json o{{"id", out_id},
+                       {"type", "outbound-rtp"},
+                       {"timestamp", ts},
+                       {"ssrc", st.local_ssrc},
+                       {"kind", st.kind},
+                       {"transportId", transport_id},
+                       {"mid", st.mid},
+                       {"packetsSent", c.packets_sent},
+                       {"bytesSent", c.bytes_sent},
+                       {"headerBytesSent", c.header_bytes_sent},
+                       {"retransmittedPacketsSent", c.retransmitted_packets_sent},
+                       {"retransmittedBytesSent", c.retransmitted_bytes_sent},
+                       {"nackCount", c.nack_count},
+                       {"active", true}};
+      if (!codec_id.empty()) o["codecId"] = codec_id;
+      if (t && t->sender()->track()) {
+        std::string src_id = absl::StrCat("S", k, t->sender()->handle());
+        o["mediaSourceId"] = src_id;
+        nlohmann::json src{{"id", src_id}, {"type", "media-source"}, {"timestamp", ts},
+                           {"trackIdentifier", t->sender()->track()->id()}, {"kind", st.kind}};
+        if (st.kind == "video") {
+          src["width"] = st.frame_width;
+          src["height"] = st.frame_height;
+          src["frames"] = st.frames_encoded;
+        }
+        stats.push_back(src);
+      }
+      if (st.kind == "video") {
+        o["framesEncoded"] = st.frames_encoded;
+        o["keyFramesEncoded"] = st.keyframes_encoded;
+        o["frameWidth"] = st.frame_width;
+        o["frameHeight"] = st.frame_height;
+        o["pliCount"] = c.pli_count;
+        o["firCount"] = c.fir_count;
+      }
+      if (c.last_report) {
+        // webrtc-stats §7.6 RTCRemoteInboundRtpStreamStats, from the last report block about us.
+        std::string rid = absl::StrCat("RI", k, st.local_ssrc);
+        o["remoteId"] = rid;
+        nlohmann::json ri{{"id", rid},
+                          {"type", "remote-inbound-rtp"},
+                          {"timestamp", ts},
+                          {"ssrc", st.local_ssrc},
+                          {"kind", st.kind},
+                          {"transportId", transport_id},
+                          {"localId", out_id},
+                          {"packetsLost", c.last_report->cumulative_lost},
+                          {"fractionLost", c.last_report->fraction_lost / 256.0},
+                          {"jitter", st.send_codec && st.send_codec->clock_rate
+                                         ? c.last_report->jitter / double(st.send_codec->clock_rate)
+                                         : 0.0},
+                          {"totalRoundTripTime", c.total_round_trip_time_s},
+                          {"roundTripTimeMeasurements", c.round_trip_time_measurements}};
+        if (!codec_id.empty()) ri["codecId"] = codec_id;
+        if (c.round_trip_time_s) ri["roundTripTime"] = *c.round_trip_time_s;
+        stats.push_back(ri);
+      }
+      stats.push_back(o);
+    }
+    if (st.recv && st.remote_ssrc) {
+      const auto& c = *st.recv;
+      std::string in_id = absl::StrCat("IT", k, *st.remote_ssrc);
+      std::string codec_id;
+      if (st.recv_codec) {
+        codec_id = absl::StrCat("CI", transport_id, "_", int(st.recv_codec->payload_type));
+        if (codec_ids.insert(codec_id).second) stats.push_back(CodecStats(*st.recv_codec, st.kind, codec_id, ts, transport_id));
+      }
+      nlohmann::json in{{"id", in_id},
+                        {"type", "inbound-rtp"},
+                        {"timestamp", ts},
+                        {"ssrc", *st.remote_ssrc},
+                        {"kind", st.kind},
+                        {"transportId", transport_id},
+                        {"mid", st.mid},
+                        {"packetsReceived", c.packets_received},
+                        {"packetsLost", c.packets_lost},
+                        {"jitter", c.jitter_s},
+                        {"bytesReceived", c.bytes_received},
+                        {"headerBytesReceived", c.header_bytes_received},
+                        {"nackCount", c.nack_count},
+                        {"retransmittedPacketsReceived", c.retransmitted_packets_received}};
+      if (!codec_id.empty()) in["codecId"] = codec_id;
+      if (t) in["trackIdentifier"] = t->receiver()->track()->id();
+      if (st.sink) {
+        if (st.kind == "audio") {
+          in["totalSamplesReceived"] = st.sink->samples_received;
+          in["concealedSamples"] = st.sink->concealed_samples;
+        } else {
+          in["framesReceived"] = st.sink->frames_received;
+          in["framesDecoded"] = st.sink->frames_decoded;
+          in["keyFramesDecoded"] = st.sink->keyframes_received;
+          in["framesDropped"] = st.sink->frames_dropped;
+          in["frameWidth"] = st.sink->width;
+          in["frameHeight"] = st.sink->height;
+          in["pliCount"] = st.pli_sent;
+          in["firCount"] = st.fir_sent;
+        }
+      }
+      if (c.last_sender_report) {
+        // webrtc-stats §7.8 RTCRemoteOutboundRtpStreamStats, from the remote's last SR.
+        std::string rid = absl::StrCat("RO", k, *st.remote_ssrc);
+        in["remoteId"] = rid;
+        const auto& sr = *c.last_sender_report;
+        double remote_ts = (static_cast<double>(sr.ntp_time.seconds()) - 2208988800.0) * 1000.0 +
+                           sr.ntp_time.fraction() / 4294967296.0 * 1000.0;
+        stats.push_back({{"id", rid},
+                         {"type", "remote-outbound-rtp"},
+                         {"timestamp", ts},
+                         {"ssrc", *st.remote_ssrc},
+                         {"kind", st.kind},
+                         {"transportId", transport_id},
+                         {"localId", in_id},
+                         {"packetsSent", sr.packet_count},
+                         {"bytesSent", sr.octet_count},
+                         {"remoteTimestamp", remote_ts},
+                         {"reportsSent", c.sender_reports_received}});
+      }
+      stats.push_back(in);
+    }
+  }
 }
 
 }  // namespace refrtc

@@ -11,9 +11,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/ascii.h"
+#include "api/media_session.h"
 #include "dtls/certificate.h"
 #include "engine/transport_stack.h"
 #include "ice/candidate.h"
+#include "sdp/rtp_description.h"
 #include "sdp/sdp.h"
 #include "sdp/sdp_validate.h"
 #include "util/dom_exception.h"
@@ -142,11 +144,21 @@ RTCPeerConnection::RTCPeerConnection(const RTCConfiguration& config, const RTCEn
   ic.relay_only = config_.iceTransportPolicy == RTCIceTransportPolicy::kRelay;
   stack_ = std::make_unique<engine::TransportStack>(ic, certificate_->engine_certificate(), rng_.U64());
   if (options.key_log) stack_->dtls().SetKeyLog(options.key_log);  // RTCEngineOptions::key_log
+  cname_ = rng_.IceString(16);  // RFC 7022 §4.2: a random CNAME per session
+  // RFC 3550 §4 NTP for sender reports: the host's wall clock at construction (RTCEngineOptions)
+  // anchored to the engine's first Instant; the engine never reads a clock itself.
+  constexpr uint64_t kNtpUnixOffset = 2208988800ull;  // 1900 → 1970
+  media_ = std::make_unique<MediaSession>(
+      rng_, rtp::NtpClock(Instant{}, rtp::NtpTime(static_cast<uint32_t>(options.unix_time_s + kNtpUnixOffset), 0u)));
 }
 
 RTCPeerConnection::~RTCPeerConnection() {
   for (auto& ch : channels_) ch->pc_ = nullptr;
   for (auto& [id, ch] : by_stream_) ch->pc_ = nullptr;
+  for (auto& t : transceivers_) {
+    t->pc_ = nullptr;
+    t->sender_->pc_ = nullptr;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,19 +174,39 @@ std::string RTCPeerConnection::BuildOffer(bool ice_restart) {
     offered_pwd_ = local_pwd_;
   }
   std::vector<Section> sections = sections_;
+  // A new mid: the lowest integer not used by a section or a transceiver yet.
+  auto new_mid = [&] {
+    int mid = 0;
+    auto used = [&](const std::string& m) {
+      return std::any_of(sections.begin(), sections.end(), [&](const Section& s) { return s.mid == m; }) ||
+             std::any_of(transceivers_.begin(), transceivers_.end(),
+                         [&](const std::shared_ptr<RTCRtpTransceiver>& t) { return t->mid_ && *t->mid_ == m; });
+    };
+    while (used(std::to_string(mid))) ++mid;
+    return std::to_string(mid);
+  };
+  // RFC 8829 §5.2.2: existing m-sections keep their place; a stopped transceiver's is rejected.
+  for (auto& s : sections) {
+    if (s.media != "audio" && s.media != "video") continue;
+    RTCRtpTransceiver* t = TransceiverByMid(s.mid);
+    if (!t || t->stopping_) s.rejected = true;
+  }
+  // §5.2.1: one new m-section per transceiver without a mid, in the order they were added.
+  offer_mids_.clear();
+  for (const auto& t : transceivers_) {
+    if (t->mid_ || t->stopping_ || t->stopped_) continue;
+    std::string mid = new_mid();
+    offer_mids_[mid] = t;
+    sections.push_back(Section{mid, t->kind_, "UDP/TLS/RTP/SAVPF", {}, false});
+  }
   bool has_data = std::any_of(sections.begin(), sections.end(),
                               [](const Section& s) { return s.media == "application" && !s.rejected; });
   if (!has_data && !channels_.empty()) {
-    // A new mid: the lowest integer not used yet.
-    int mid = 0;
-    auto used = [&](const std::string& m) {
-      return std::any_of(sections.begin(), sections.end(), [&](const Section& s) { return s.mid == m; });
-    };
-    while (used(std::to_string(mid))) ++mid;
+    std::string mid = new_mid();
     for (auto& s : sections) {
       if (s.media == "application") s.rejected = true;
     }
-    sections.push_back(Section{std::to_string(mid), "application", "UDP/DTLS/SCTP", {"webrtc-datachannel"}, false});
+    sections.push_back(Section{mid, "application", "UDP/DTLS/SCTP", {"webrtc-datachannel"}, false});
   }
   sdp::SessionDescription d;
   d.session_id = session_id_;
@@ -209,6 +241,13 @@ std::string RTCPeerConnection::BuildOffer(bool ice_restart) {
     if (s.media == "application") {
       m.AddAttribute("sctp-port", std::to_string(kSctpPort));
       m.AddAttribute("max-message-size", std::to_string(kLocalMaxMessageSize));
+    } else {
+      RTCRtpTransceiver* t = TransceiverByMid(s.mid);
+      if (!t) {
+        auto it = offer_mids_.find(s.mid);
+        if (it != offer_mids_.end()) t = it->second.lock().get();
+      }
+      if (t) WriteOfferMedia(*t, m);
     }
     d.media.push_back(std::move(m));
   }
@@ -237,7 +276,12 @@ absl::StatusOr<std::string> RTCPeerConnection::BuildAnswer() {
     m.formats = rm.formats;
     m.connection = "IN IP4 0.0.0.0";
     std::string mid = rm.mid().value_or(std::to_string(i));
-    bool accept = !data_accepted && rm.media == "application" && rm.port != 0 && IsDataProtocol(rm.protocol);
+    bool is_data = !data_accepted && rm.media == "application" && rm.port != 0 && IsDataProtocol(rm.protocol);
+    RTCRtpTransceiver* t = nullptr;
+    if ((rm.media == "audio" || rm.media == "video") && rm.port != 0 && absl::StrContains(rm.protocol, "RTP/"))
+      t = TransceiverByMid(mid);
+    sdp::MediaSection rtp_part;
+    bool accept = is_data || (t && WriteAnswerMedia(rm, *t, rtp_part));
     if (!accept) {
       // RFC 8829 §5.3.1: rejected m= sections keep their place with port 0.
       m.port = 0;
@@ -245,7 +289,7 @@ absl::StatusOr<std::string> RTCPeerConnection::BuildAnswer() {
       d.media.push_back(std::move(m));
       continue;
     }
-    data_accepted = true;
+    if (is_data) data_accepted = true;
     auto remote_setup = sdp::EffectiveAttribute(*remote, rm, "setup").value_or("actpass");
     if (stack_->dtls_role()) {
       setup = *stack_->dtls_role() == dtls::Role::kClient ? "active" : "passive";
@@ -261,6 +305,14 @@ absl::StatusOr<std::string> RTCPeerConnection::BuildAnswer() {
     m.AddAttribute("fingerprint", absl::StrCat(fp.algorithm, " ", absl::AsciiStrToUpper(fp.value)));  // RFC 8122 §5 UHEX
     m.AddAttribute("setup", setup);
     m.AddAttribute("mid", mid);
+    if (!is_data) {
+      for (const auto& a : rtp_part.attributes) m.attributes.push_back(a);
+      m.formats = rtp_part.formats;
+      for (const auto& g : remote_bundles)
+        if (std::find(g.begin(), g.end(), mid) != g.end()) bundle.push_back(mid);
+      d.media.push_back(std::move(m));
+      continue;
+    }
     if (rm.protocol == "DTLS/SCTP") {
       // Legacy draft-ietf-mmusic-sctp-sdp-05 form: the port is the format, plus a=sctpmap.
       m.formats = {std::to_string(kSctpPort)};
@@ -394,6 +446,8 @@ absl::Status RTCPeerConnection::ApplyLocal(RTCSdpType type, const std::string& s
     stack_->ice().SetRole(ToIceRole(type == RTCSdpType::kOffer));
   }
 
+  ApplyLocalMedia(*parsed, type);
+
   RTCSessionDescription desc{type, sdp};
   if (type == RTCSdpType::kOffer) {
     pending_local_ = desc;
@@ -421,6 +475,7 @@ absl::Status RTCPeerConnection::ApplyLocal(RTCSdpType type, const std::string& s
     stack_->ice().StartGathering(now_);
   }
   if (type != RTCSdpType::kOffer) ApplyNegotiatedTransports(type == RTCSdpType::kAnswer);
+  if (type == RTCSdpType::kAnswer) NegotiateMedia();
   ProcessTransportEvents();
   if (signaling_state_ == RTCSignalingState::kStable) UpdateNegotiationNeeded();
   return absl::OkStatus();
@@ -517,6 +572,10 @@ absl::Status RTCPeerConnection::ApplyRemote(RTCSdpType type, const std::string& 
   }
   (void)any_accepted;
 
+  // Transceivers: association, remote tracks (fired after signalingstatechange, §4.4.1.6).
+  std::vector<RTCEvent> track_events;
+  ApplyRemoteMedia(*parsed, type, &track_events);
+
   RTCSessionDescription desc{type, sdp};
   bool remote_restart = !remote_ufrag_.empty() && !ufrag.empty() && ufrag != remote_ufrag_;
   if (type == RTCSdpType::kOffer) {
@@ -604,7 +663,9 @@ absl::Status RTCPeerConnection::ApplyRemote(RTCSdpType type, const std::string& 
     }
     SetSignalingState(type == RTCSdpType::kPranswer ? RTCSignalingState::kHaveRemotePranswer
                                                     : RTCSignalingState::kStable);
+    if (type == RTCSdpType::kAnswer) NegotiateMedia();
   }
+  for (auto& e : track_events) Emit(std::move(e));
   ProcessTransportEvents();
   if (signaling_state_ == RTCSignalingState::kStable) UpdateNegotiationNeeded();
   return absl::OkStatus();
@@ -657,6 +718,7 @@ absl::Status RTCPeerConnection::Rollback(bool local) {
   if (signaling_state_ != RTCSignalingState::kHaveLocalOffer &&
       signaling_state_ != RTCSignalingState::kHaveRemoteOffer)
     return InvalidStateError(absl::StrCat("Called in wrong signalingState: ", ToString(signaling_state_)));
+  RollbackMedia(signaling_state_ == RTCSignalingState::kHaveLocalOffer);
   if (signaling_state_ == RTCSignalingState::kHaveLocalOffer) {
     pending_local_.reset();
     // Restore the m-sections of the current local description.
@@ -772,6 +834,14 @@ void RTCPeerConnection::close() {
   is_closed_ = true;
   signaling_state_ = RTCSignalingState::kClosed;
   for (auto& ch : std::vector<std::shared_ptr<RTCDataChannel>>(channels_)) CloseChannelLocally(ch, false);
+  // Step: every transceiver is stopped (its receiver's track ends).
+  for (auto& t : transceivers_) {
+    t->stopping_ = t->stopped_ = true;
+    t->current_direction_ = RTCRtpTransceiverDirection::kStopped;
+    t->direction_ = RTCRtpTransceiverDirection::kStopped;
+    t->receiver_->track_->state_ = MediaStreamTrackState::kEnded;
+  }
+  media_->SetTransportReady(false, now_);
   stack_->Close(now_);
   ice_connection_state_ = RTCIceConnectionState::kClosed;
   connection_state_ = RTCPeerConnectionState::kClosed;
@@ -985,7 +1055,7 @@ bool RTCPeerConnection::NegotiationNeeded() const {
       for (const auto& s : sections_) has |= s.media == "application" && !s.rejected;
     if (!has) return true;
   }
-  return false;
+  return MediaNegotiationNeeded();
 }
 
 void RTCPeerConnection::UpdateNegotiationNeeded() {
@@ -1057,8 +1127,14 @@ void RTCPeerConnection::ProcessTransportEvents() {
         Emit({RTCEventType::kIceCandidateError, "", std::nullopt, nullptr, {}, false,
               std::to_string(ce->error_code), ce->error_text, ce->url});
       }
+    } else if (auto* rtp = std::get_if<engine::RtpReceived>(&*ev)) {
+      media_->OnRtp(rtp->packet, now_);
+    } else if (auto* rtcp = std::get_if<engine::RtcpReceived>(&*ev)) {
+      media_->OnRtcp(rtcp->packet, now_);
     } else if (auto* ds = std::get_if<engine::DtlsStateChanged>(&*ev)) {
       dtls_state_ = ToW3c(ds->state);
+      // Media flows once DTLS is up (the SRTP keys come from its exporter, RFC 5764 §4.2).
+      media_->SetTransportReady(ds->state == dtls::State::kConnected, now_);
       UpdateConnectionState();
       if (ds->state == dtls::State::kFailed || ds->state == dtls::State::kClosed) {
         // The data transport is gone: channels close (§6.1.1 "SCTP transport closed").
@@ -1141,6 +1217,7 @@ void RTCPeerConnection::ProcessTransportEvents() {
     }
   }
   UpdateBufferedAmounts();
+  PumpMedia();
 }
 
 void RTCPeerConnection::UpdateBufferedAmounts() {
@@ -1222,12 +1299,19 @@ void RTCPeerConnection::HandleTimeout(Instant now) {
   SetTime(now);
   if (is_closed_) return;
   stack_->HandleTimeout(now_);
+  media_->HandleTimeout(now_);
   ProcessTransportEvents();
 }
 
 std::optional<Transmit> RTCPeerConnection::PollTransmit() { return stack_->PollTransmit(); }
 
-std::optional<Instant> RTCPeerConnection::PollTimeout() { return stack_->PollTimeout(); }
+std::optional<Instant> RTCPeerConnection::PollTimeout() {
+  auto t = stack_->PollTimeout();
+  if (is_closed_) return t;
+  auto m = media_->PollTimeout();
+  if (m && (!t || *m < *t)) t = m;
+  return t;
+}
 
 void RTCPeerConnection::CheckInvariants() const {
 #ifndef NDEBUG

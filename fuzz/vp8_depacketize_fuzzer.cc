@@ -1,0 +1,58 @@
+// Feeds arbitrary RTP payload sequences into the media sinks (VP8 depacketizer + frame assembly +
+// libvpx where present, and the audio jitter buffer + PCMU/opus decoders).
+// Input: records of [seq_delta:1][ts_delta:1][flags:1][len:1][payload:len]; flags bit 0 = marker,
+// bits 1-2 = which sink(s) get the record, bits 3-7 = arrival time step in 8 ms units.
+#include <cstddef>
+#include <cstdint>
+
+#include "media/media_internal.h"
+#include "media/media_pipeline.h"
+
+using namespace refrtc;
+using namespace refrtc::media;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto vp8 = internal::CreateVp8Sink(true);
+  auto vp8_headers = internal::CreateVp8Sink(false);
+  auto pcmu = MediaSink::Create(CodecSpec{"PCMU", 8000, 1, ""});
+  auto opus = MediaSink::Create(CodecSpec{"opus", 48000, 2, ""});  // NotFound without libopus
+  Instant now = Instant() + std::chrono::seconds(1);
+  uint16_t seq = 0;
+  uint32_t ts = 0;
+  size_t pos = 0;
+  while (pos + 4 <= size) {
+    seq = static_cast<uint16_t>(seq + static_cast<int8_t>(data[pos]));
+    ts += static_cast<uint32_t>(data[pos + 1]) * 300;
+    const uint8_t flags = data[pos + 2];
+    size_t len = data[pos + 3];
+    pos += 4;
+    if (len > size - pos) len = size - pos;
+    ByteView payload(data + pos, len);
+    pos += len;
+    now += std::chrono::milliseconds(8 * (flags >> 3));
+    const bool marker = flags & 1;
+    switch ((flags >> 1) & 3) {
+      case 0:
+        vp8->OnRtp(seq, ts, marker, payload, now);
+        vp8_headers->OnRtp(seq, ts, marker, payload, now);
+        break;
+      case 1:
+        if (pcmu.ok()) (*pcmu)->OnRtp(seq, ts, marker, payload, now);
+        break;
+      case 2:
+        if (opus.ok()) (*opus)->OnRtp(seq, ts, marker, payload, now);
+        break;
+      default:
+        vp8->OnRtp(seq, ts, marker, payload, now);
+        if (pcmu.ok()) (*pcmu)->OnRtp(seq, ts, marker, payload, now);
+        break;
+    }
+    vp8->TakeKeyframeRequest();
+  }
+  // Info() runs the spectrum analysis over whatever was decoded.
+  vp8->Info();
+  vp8_headers->Info();
+  if (pcmu.ok()) (*pcmu)->Info();
+  if (opus.ok()) (*opus)->Info();
+  return 0;
+}

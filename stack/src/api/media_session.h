@@ -1,0 +1,129 @@
+// The RTP half of an RTCPeerConnection (issue D), below the W3C objects and above the transport
+// stack: per transceiver a synthetic source → encoder → RtpSendStream, and RtpReceiveStream →
+// analysing sink; BUNDLE demultiplexing of received RTP by MID header extension, SSRC and payload
+// type (RFC 8843 §9.2 / RFC 8829 §5.9); RTCP: compound SR/RR + SDES every second (RFC 3550 §6.2,
+// with the 0.5-1.5 randomisation of §6.3.1), generic NACK with RTX (RFC 4585 §6.2.1, RFC 4588), PLI
+// (RFC 4585 §6.3.1) and FIR (RFC 5104 §4.3.1). Sans-IO: packets out are queued (unprotected) for the
+// peer connection to hand to TransportStack::SendRtp/SendRtcp; time comes in as Instant.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "media/media_pipeline.h"
+#include "refrtc/rtc_rtp_transceiver.h"
+#include "rtp/rtp_streams.h"
+#include "rtp/rtp_types.h"
+#include "sdp/rtp_description.h"
+#include "util/bytes.h"
+#include "util/random.h"
+#include "util/time.h"
+
+namespace refrtc {
+
+// What an offer/answer exchange decided for one transceiver's m-section.
+struct NegotiatedRtp {
+  std::string mid;
+  std::string kind;
+  bool send = false;  // currentDirection sends
+  bool recv = false;  // currentDirection receives
+  // Codecs of the answer (payload types shared by both ends, RFC 8829 §5.3.1), in its order.
+  std::vector<sdp::RtpCodec> codecs;
+  uint8_t mid_extension_id = 0;  // 0: not negotiated
+  uint32_t local_ssrc = 0, local_rtx_ssrc = 0;
+  std::optional<uint32_t> remote_ssrc, remote_rtx_ssrc;  // from the remote a=ssrc lines
+  std::string cname;
+};
+
+// webrtc-stats snapshot of one transceiver (the peer connection turns it into RTCStats objects).
+struct MediaStreamStats {
+  std::string mid, kind;
+  std::optional<sdp::RtpCodec> send_codec;
+  std::optional<sdp::RtpCodec> recv_codec;
+  uint32_t local_ssrc = 0;
+  std::optional<uint32_t> remote_ssrc;
+  std::optional<rtp::SendStreamCounters> send;
+  std::optional<rtp::ReceiveStreamCounters> recv;
+  uint64_t frames_encoded = 0, keyframes_encoded = 0;
+  uint32_t frame_width = 0, frame_height = 0;
+  std::optional<media::TrackInfo> sink;
+  uint64_t pli_sent = 0, fir_sent = 0;
+  std::optional<Instant> last_packet_sent;
+};
+
+class MediaSession {
+ public:
+  MediaSession(Random& rng, rtp::NtpClock clock) : rng_(rng), clock_(clock) {}
+
+  // (Re)applies a negotiation result for `t` (after every applied answer). Keeps the streams whose
+  // parameters did not change (sequence numbers continue across renegotiation).
+  void Configure(RTCRtpTransceiver* t, const NegotiatedRtp& n, Instant now);
+  void Remove(RTCRtpTransceiver* t);
+  // Media may flow (SRTP keys exist) / may not (closed, failed).
+  void SetTransportReady(bool ready, Instant now);
+
+  void OnRtp(ByteView packet, Instant now);
+  void OnRtcp(ByteView packet, Instant now);
+  void HandleTimeout(Instant now);
+  std::optional<Instant> PollTimeout() const;
+
+  struct Outgoing {
+    Bytes packet;
+    bool rtcp = false;
+  };
+  std::optional<Outgoing> PollOutgoing();
+
+  std::vector<MediaStreamStats> Stats() const;
+  // RTP packets that matched no m-section (RFC 8843 §9.2: dropped).
+  uint64_t unroutable_packets() const { return unroutable_; }
+
+ private:
+  struct Stream {
+    RTCRtpTransceiver* t = nullptr;
+    NegotiatedRtp neg;
+    // Sending.
+    std::optional<sdp::RtpCodec> send_codec;
+    std::optional<uint8_t> send_rtx_pt;
+    std::unique_ptr<rtp::RtpSendStream> send;
+    std::unique_ptr<media::MediaSource> source;
+    std::string source_spec;  // of the track the source was made for
+    const MediaStreamTrack* source_track = nullptr;
+    uint64_t frames_encoded_before = 0, keyframes_before = 0;  // of replaced sources
+    std::optional<Instant> last_packet_sent;
+    // Receiving.
+    std::optional<uint32_t> remote_ssrc, remote_rtx_ssrc;
+    std::unique_ptr<rtp::RtpReceiveStream> recv;
+    std::unique_ptr<media::MediaSink> sink;
+    std::optional<uint8_t> sink_pt;
+    bool recv_nack = false;
+    uint64_t pli_sent = 0, fir_sent = 0;
+    std::optional<Instant> last_pli;
+  };
+
+  Stream* Route(const rtp::RtpPacket& p);
+  Stream* BySendSsrc(uint32_t ssrc);
+  Stream* ByRecvSsrc(uint32_t ssrc);
+  bool WantsSource(const Stream& s) const;
+  void EnsureSource(Stream& s, Instant now);
+  void DeliverMedia(Stream& s, const rtp::RtpPacket& p, Instant now);
+  void SendRtcpReports(Instant now);
+  void SendFeedback(Stream& s, Instant now);
+  void QueueRtcp(const std::vector<rtp::RtcpPacket>& packets);
+  uint32_t RtcpSenderSsrc() const;
+  void UpdateReceiverTrack(Stream& s, Instant now);
+
+  Random& rng_;
+  rtp::NtpClock clock_;
+  bool ready_ = false;
+  std::vector<std::unique_ptr<Stream>> streams_;
+  std::map<uint32_t, Stream*> ssrc_routes_;  // learned remote SSRC (media or RTX) → stream
+  std::deque<Outgoing> out_;
+  std::optional<Instant> next_rtcp_;
+  uint64_t unroutable_ = 0;
+};
+
+}  // namespace refrtc

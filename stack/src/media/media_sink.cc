@@ -1,0 +1,483 @@
+// Sinks: reorder, depacketize, decode and measure (media_pipeline.h).
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "absl/status/status.h"
+#include "media/audio_analysis.h"
+#include "media/g711.h"
+#include "media/media_internal.h"
+#include "media/vp8_codec.h"
+#include "media/vp8_rtp.h"
+
+#ifdef REFRTC_HAVE_OPUS
+#include <opus/opus.h>
+#endif
+
+namespace refrtc::media {
+namespace {
+
+using internal::CodecId;
+
+// Packets are held for reordering at most this long (or this much media time).
+constexpr Duration kHoldTime = std::chrono::milliseconds(100);
+// Bounds on the buffers, whatever the network sends.
+constexpr size_t kMaxHeldPackets = 512;
+
+// RFC 3550 Appendix A.1 style sequence number extension: relative to the highest seen.
+class SeqUnwrapper {
+ public:
+  int64_t Unwrap(uint16_t seq) {
+    if (!highest_) {
+      highest_ = (int64_t{1} << 32) + seq;  // room below for early reordered packets
+      return *highest_;
+    }
+    int64_t ext = *highest_ + static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(*highest_)));
+    if (ext > *highest_) highest_ = ext;
+    return ext;
+  }
+
+ private:
+  std::optional<int64_t> highest_;
+};
+
+// ---- audio ----
+
+class AudioDecoder {
+ public:
+  virtual ~AudioDecoder() = default;
+  // Decodes one payload into mono samples at the output rate; false when malformed.
+  virtual bool Decode(ByteView payload, std::vector<float>* out) = 0;
+  // Conceals `samples` missing samples; `next` is the packet after the gap (for FEC), if known.
+  virtual void Conceal(size_t samples, ByteView next, std::vector<float>* out) = 0;
+};
+
+class G711Decoder : public AudioDecoder {
+ public:
+  explicit G711Decoder(bool ulaw) : ulaw_(ulaw) {}
+  bool Decode(ByteView payload, std::vector<float>* out) override {
+    out->resize(payload.size());
+    for (size_t i = 0; i < payload.size(); ++i) {
+      (*out)[i] = static_cast<float>((ulaw_ ? UlawToLinear(payload[i]) : AlawToLinear(payload[i])) / 32768.0);
+    }
+    return true;
+  }
+  // No PLC in G.711 itself (its Appendix I is optional): silence.
+  void Conceal(size_t samples, ByteView, std::vector<float>* out) override { out->assign(samples, 0.0f); }
+
+ private:
+  bool ulaw_;
+};
+
+#ifdef REFRTC_HAVE_OPUS
+class OpusAudioDecoder : public AudioDecoder {
+ public:
+  static std::unique_ptr<OpusAudioDecoder> Create() {
+    int err = 0;
+    // One output channel: libopus downmixes a stereo stream itself (RFC 7587 §3.4 lets a receiver
+    // play a stereo stream as mono).
+    OpusDecoder* dec = opus_decoder_create(48000, 1, &err);
+    if (err != OPUS_OK || !dec) return nullptr;
+    return std::unique_ptr<OpusAudioDecoder>(new OpusAudioDecoder(dec));
+  }
+  ~OpusAudioDecoder() override { opus_decoder_destroy(dec_); }
+  bool Decode(ByteView payload, std::vector<float>* out) override {
+    out->resize(kMaxFrame);
+    int n = opus_decode_float(dec_, payload.data(), static_cast<opus_int32>(payload.size()), out->data(),
+                              kMaxFrame, 0);
+    if (n < 0) {
+      out->clear();
+      return false;
+    }
+    out->resize(static_cast<size_t>(n));
+    return true;
+  }
+  void Conceal(size_t samples, ByteView next, std::vector<float>* out) override {
+    out->clear();
+    // The last 2.5 ms-multiple chunk can come from the next packet's in-band FEC (RFC 6716
+    // §2.1.7, useinbandfec); the rest is libopus packet loss concealment.
+    size_t remaining = samples - samples % 120;
+    size_t fec = 0;
+    if (!next.empty()) {
+      int next_samples = opus_packet_get_nb_samples(next.data(), static_cast<opus_int32>(next.size()), 48000);
+      if (next_samples > 0 && static_cast<size_t>(next_samples) <= remaining) fec = static_cast<size_t>(next_samples);
+    }
+    std::vector<float> chunk(kMaxFrame);
+    while (remaining > fec) {
+      int n = static_cast<int>(std::min<size_t>(remaining - fec, 960));
+      int got = opus_decode_float(dec_, nullptr, 0, chunk.data(), n, 0);
+      if (got <= 0) break;
+      out->insert(out->end(), chunk.begin(), chunk.begin() + got);
+      remaining -= static_cast<size_t>(got);
+    }
+    if (fec > 0) {
+      int got = opus_decode_float(dec_, next.data(), static_cast<opus_int32>(next.size()), chunk.data(),
+                                  static_cast<int>(fec), 1);
+      if (got > 0) out->insert(out->end(), chunk.begin(), chunk.begin() + got);
+    }
+    out->resize(samples, 0.0f);  // any remainder below 2.5 ms, or a failed concealment: zeros
+  }
+
+ private:
+  static constexpr int kMaxFrame = 5760;  // 120 ms at 48 kHz, RFC 6716 §2
+  explicit OpusAudioDecoder(OpusDecoder* dec) : dec_(dec) {}
+  OpusDecoder* dec_;
+};
+#endif
+
+class AudioSink : public MediaSink {
+ public:
+  AudioSink(uint32_t rate, std::unique_ptr<AudioDecoder> decoder) : rate_(rate), decoder_(std::move(decoder)) {}
+  MediaKind kind() const override { return MediaKind::kAudio; }
+  bool TakeKeyframeRequest() override { return false; }
+  uint64_t malformed_payloads() const override { return malformed_; }
+
+  void OnRtp(uint16_t seq, uint32_t timestamp, bool marker, ByteView payload, Instant now) override {
+    if (payload.empty()) {
+      ++malformed_;
+      return;
+    }
+    int64_t ext = unwrapper_.Unwrap(seq);
+    if (next_seq_ && ext < *next_seq_) return;   // late (already concealed) or a duplicate
+    if (buffer_.count(ext)) return;              // duplicate
+    if (!next_seq_) next_seq_ = ext;
+    buffer_[ext] = Held{timestamp, Bytes(payload.begin(), payload.end()), now};
+    Drain(now);
+  }
+
+  TrackInfo Info() const override {
+    TrackInfo info;
+    info.kind = MediaKind::kAudio;
+    info.samples_received = samples_received_;
+    info.sample_rate = rate_;
+    info.concealed_samples = concealed_;
+    AudioMeasurement m = MeasureAudio(std::vector<float>(history_.begin(), history_.end()), rate_);
+    info.rms = m.rms;
+    info.dominant_hz = m.dominant_hz;
+    return info;
+  }
+
+ private:
+  struct Held {
+    uint32_t timestamp;
+    Bytes payload;
+    Instant arrival;
+  };
+
+  void Drain(Instant now) {
+    while (!buffer_.empty()) {
+      auto it = buffer_.begin();
+      if (it->first == *next_seq_) {
+        Play(it->second);
+        buffer_.erase(it);
+        ++*next_seq_;
+        continue;
+      }
+      // A gap: wait for the missing packets while the held ones are younger than kHoldTime
+      // (by arrival and by media time), then conceal the gap.
+      Instant oldest = it->second.arrival;
+      for (const auto& [s, p] : buffer_) oldest = std::min(oldest, p.arrival);
+      bool give_up = now - oldest >= kHoldTime || buffer_.size() > kMaxHeldPackets;
+      if (!give_up && expected_ts_) {
+        int64_t span = static_cast<int32_t>(buffer_.rbegin()->second.timestamp - *expected_ts_);
+        give_up = span * 1000 >= static_cast<int64_t>(rate_) * ToMillis(kHoldTime);
+      }
+      if (!give_up) break;
+      ConcealGap(it->first - *next_seq_, it->second);
+      *next_seq_ = it->first;
+    }
+  }
+
+  void ConcealGap(int64_t lost_packets, const Held& next) {
+    int64_t missing = -1;
+    if (expected_ts_) missing = static_cast<int32_t>(next.timestamp - *expected_ts_);
+    if (missing <= 0 || missing > rate_) missing = lost_packets * static_cast<int64_t>(last_frame_samples_);
+    missing = std::min<int64_t>(missing, rate_);  // never more than a second
+    if (missing <= 0) return;
+    std::vector<float> pcm;
+    decoder_->Conceal(static_cast<size_t>(missing), next.payload, &pcm);
+    concealed_ += pcm.size();
+    Append(pcm);
+  }
+
+  void Play(const Held& p) {
+    std::vector<float> pcm;
+    if (!decoder_->Decode(p.payload, &pcm)) {
+      ++malformed_;
+      if (last_frame_samples_ > 0) {
+        decoder_->Conceal(last_frame_samples_, ByteView(), &pcm);
+        concealed_ += pcm.size();
+      }
+    } else if (!pcm.empty()) {
+      last_frame_samples_ = static_cast<uint32_t>(pcm.size());
+    }
+    // Both codecs' output rate equals their RTP clock rate, so samples are timestamp units.
+    expected_ts_ = p.timestamp + static_cast<uint32_t>(pcm.size());
+    Append(pcm);
+  }
+
+  void Append(const std::vector<float>& pcm) {
+    samples_received_ += pcm.size();
+    history_.insert(history_.end(), pcm.begin(), pcm.end());
+    while (history_.size() > rate_) history_.pop_front();  // the last second
+  }
+
+  uint32_t rate_;
+  std::unique_ptr<AudioDecoder> decoder_;
+  SeqUnwrapper unwrapper_;
+  std::map<int64_t, Held> buffer_;
+  std::optional<int64_t> next_seq_;
+  std::optional<uint32_t> expected_ts_;
+  uint32_t last_frame_samples_ = 0;
+  std::deque<float> history_;
+  uint64_t samples_received_ = 0, concealed_ = 0, malformed_ = 0;
+};
+
+// ---- video ----
+
+// Decoding is only attempted for pictures up to this size (bounds memory on hostile input).
+constexpr uint32_t kMaxDecodePixels = 4096 * 2304;
+
+class Vp8Sink : public MediaSink {
+ public:
+  explicit Vp8Sink(bool use_decoder) {
+#ifdef REFRTC_HAVE_VPX
+    if (use_decoder) {
+      auto dec = Vp8Decoder::Create();
+      if (dec.ok()) decoder_ = std::move(*dec);
+    }
+#endif
+  }
+  MediaKind kind() const override { return MediaKind::kVideo; }
+  uint64_t malformed_payloads() const override { return malformed_; }
+  bool TakeKeyframeRequest() override {
+    bool r = request_pending_;
+    request_pending_ = false;
+    return r;
+  }
+  TrackInfo Info() const override {
+    TrackInfo info;
+    info.kind = MediaKind::kVideo;
+    info.frames_received = frames_received_;
+    info.frames_decoded = frames_decoded_;
+    info.keyframes_received = keyframes_received_;
+    info.frames_dropped = frames_dropped_;
+    info.width = width_;
+    info.height = height_;
+    return info;
+  }
+
+  void OnRtp(uint16_t seq, uint32_t timestamp, bool marker, ByteView payload, Instant now) override {
+    auto desc = ParseVp8Descriptor(payload);
+    if (!desc.ok()) {
+      ++malformed_;
+      return;
+    }
+    if (!first_packet_) first_packet_ = now;
+    int64_t ext = unwrapper_.Unwrap(seq);
+    if (next_seq_ && ext < *next_seq_) return;  // late or duplicate of a consumed packet
+    if (buffer_.count(ext) == 0) {
+      if (buffer_.size() >= kMaxHeldPackets) GiveUp();
+      Held h;
+      h.timestamp = timestamp;
+      h.marker = marker;
+      h.start = desc->starts_frame();
+      h.data.assign(payload.begin() + desc->header_size, payload.end());
+      h.arrival = now;
+      buffer_[ext] = std::move(h);
+      Process(now);
+    }
+    UpdateKeyframeRequest(now);
+  }
+
+ private:
+  struct Held {
+    uint32_t timestamp = 0;
+    bool marker = false;
+    bool start = false;  // S=1 and PID=0: the first packet of a frame (RFC 7741 §4.2)
+    Bytes data;          // the VP8 payload after the descriptor
+    Instant arrival;
+  };
+  using Iter = std::map<int64_t, Held>::iterator;
+
+  // The last packet of the frame starting at `first` when all its packets are here: contiguous
+  // sequence numbers, same timestamp, ending with the marker bit (RFC 7741 §4.1) or followed by
+  // the next frame's first packet.
+  std::optional<Iter> FrameEnd(Iter first) {
+    Iter it = first;
+    while (true) {
+      if (it->second.marker) return it;
+      Iter next = std::next(it);
+      if (next == buffer_.end() || next->first != it->first + 1) return std::nullopt;
+      if (next->second.timestamp != first->second.timestamp) {
+        if (next->second.start) return it;  // marker lost in a lenient sender: next frame started
+        return std::nullopt;
+      }
+      it = next;
+    }
+  }
+
+  // Whether a frame newer than the one expected next is complete (so the expected one is lost).
+  bool LaterFrameComplete() {
+    Iter from = buffer_.begin();
+    if (next_seq_ && from->first == *next_seq_) ++from;  // the front is the incomplete expected frame
+    for (Iter it = from; it != buffer_.end(); ++it) {
+      if (it->second.start && FrameEnd(it)) return true;
+    }
+    return false;
+  }
+
+  void Process(Instant now) {
+    while (!buffer_.empty()) {
+      Iter front = buffer_.begin();
+      if (!next_seq_ && front->second.start) next_seq_ = front->first;  // first frame start
+      if (next_seq_ && front->first == *next_seq_) {
+        if (!front->second.start) {
+          // The continuation of a frame whose first packet is gone.
+          DropFrontFrame();
+          continue;
+        }
+        if (auto end = FrameEnd(front)) {
+          Deliver(front, std::next(*end));
+          continue;
+        }
+      }
+      // Incomplete front frame, or a gap before it: wait until a later frame is complete or the
+      // oldest held packet is kHoldTime old.
+      Instant oldest = front->second.arrival;
+      for (const auto& [s, p] : buffer_) oldest = std::min(oldest, p.arrival);
+      if (now - oldest < kHoldTime && !LaterFrameComplete()) break;
+      GiveUp();
+    }
+  }
+
+  // Gives up on the oldest incomplete frame (or the packets missing before the front).
+  void GiveUp() {
+    if (buffer_.empty()) return;
+    Iter front = buffer_.begin();
+    if (!next_seq_) {
+      buffer_.erase(front);  // a packet of a frame whose start we never saw
+      return;
+    }
+    if (front->first != *next_seq_ && front->second.start) {
+      // Packets before the front (at least the end of a frame, maybe whole frames) are lost.
+      next_seq_ = front->first;
+      OnFrameLost();
+      return;
+    }
+    DropFrontFrame();
+  }
+
+  // Drops packets from the front up to the next frame's first packet.
+  void DropFrontFrame() {
+    Iter front = buffer_.begin();
+    const uint32_t ts = front->second.timestamp;
+    int64_t last = front->first;
+    while (!buffer_.empty()) {
+      Iter it = buffer_.begin();
+      if (it->second.start && it->second.timestamp != ts) break;
+      last = it->first;
+      buffer_.erase(it);
+    }
+    next_seq_ = buffer_.empty() ? last + 1 : buffer_.begin()->first;
+    OnFrameLost();
+  }
+
+  void OnFrameLost() {
+    ++frames_dropped_;
+    waiting_for_key_ = true;
+    loss_pending_ = true;
+  }
+
+  void Deliver(Iter begin, Iter end) {
+    Bytes frame;
+    int64_t last = begin->first;
+    for (Iter it = begin; it != end; ++it) {
+      frame.insert(frame.end(), it->second.data.begin(), it->second.data.end());
+      last = it->first;
+    }
+    buffer_.erase(begin, end);
+    next_seq_ = last + 1;
+
+    auto header = ParseVp8FrameHeader(frame);
+    if (!header) {
+      ++malformed_;
+      OnFrameLost();
+      return;
+    }
+    if (header->keyframe) {
+      ++keyframes_received_;
+      width_ = header->width;
+      height_ = header->height;
+      waiting_for_key_ = false;
+    } else if (waiting_for_key_) {
+      ++frames_dropped_;  // undecodable until the next key frame
+      return;
+    }
+#ifdef REFRTC_HAVE_VPX
+    if (decoder_) {
+      if (static_cast<uint64_t>(width_) * height_ > kMaxDecodePixels || !decoder_->Decode(frame)) {
+        OnFrameLost();
+        return;
+      }
+      ++frames_decoded_;
+    }
+#endif
+    ++frames_received_;
+  }
+
+  // RFC 4585 §6.3.1 PLI: after a lost frame, or while no key frame arrived 500 ms after the
+  // first packet; at most one request per 300 ms.
+  void UpdateKeyframeRequest(Instant now) {
+    bool want = loss_pending_ ||
+                (waiting_for_key_ && first_packet_ && now - *first_packet_ >= std::chrono::milliseconds(500));
+    if (!want) return;
+    if (last_request_ && now - *last_request_ < std::chrono::milliseconds(300)) return;
+    request_pending_ = true;
+    loss_pending_ = false;
+    last_request_ = now;
+  }
+
+#ifdef REFRTC_HAVE_VPX
+  std::unique_ptr<Vp8Decoder> decoder_;
+#endif
+  SeqUnwrapper unwrapper_;
+  std::map<int64_t, Held> buffer_;
+  std::optional<int64_t> next_seq_;
+  std::optional<Instant> first_packet_, last_request_;
+  bool waiting_for_key_ = true, loss_pending_ = false, request_pending_ = false;
+  uint64_t frames_received_ = 0, frames_decoded_ = 0, keyframes_received_ = 0, frames_dropped_ = 0;
+  uint64_t malformed_ = 0;
+  uint32_t width_ = 0, height_ = 0;
+};
+
+}  // namespace
+
+namespace internal {
+std::unique_ptr<MediaSink> CreateVp8Sink(bool use_decoder) { return std::make_unique<Vp8Sink>(use_decoder); }
+}  // namespace internal
+
+absl::StatusOr<std::unique_ptr<MediaSink>> MediaSink::Create(const CodecSpec& codec) {
+  auto id = internal::IdentifyCodec(codec);
+  if (!id.ok()) return id.status();
+  switch (*id) {
+    case CodecId::kVp8:
+      return internal::CreateVp8Sink(true);
+    case CodecId::kPcmu:
+    case CodecId::kPcma:
+      return std::unique_ptr<MediaSink>(
+          std::make_unique<AudioSink>(8000, std::make_unique<G711Decoder>(*id == CodecId::kPcmu)));
+    case CodecId::kOpus: {
+#ifdef REFRTC_HAVE_OPUS
+      auto dec = OpusAudioDecoder::Create();
+      if (!dec) return absl::InternalError("opus_decoder_create failed");
+      return std::unique_ptr<MediaSink>(std::make_unique<AudioSink>(48000, std::move(dec)));
+#else
+      break;
+#endif
+    }
+  }
+  return absl::NotFoundError("no decoder for " + codec.name);
+}
+
+}  // namespace refrtc::media

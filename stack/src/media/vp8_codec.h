@@ -1,0 +1,52 @@
+// Thin wrappers over libvpx's VP8 encoder and decoder (only in builds with REFRTC_HAVE_VPX).
+#pragma once
+#ifdef REFRTC_HAVE_VPX
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "media/video_pattern.h"
+#include "util/bytes.h"
+
+namespace refrtc::media {
+
+struct Vp8EncoderConfig {
+  uint32_t width = kPatternWidth, height = kPatternHeight;
+  uint32_t bitrate_kbps = 400;
+  // Frames are timestamped in 1/90000 s (the RTP clock, RFC 7741 §4.1).
+  uint32_t frame_duration_ticks = 3000;
+};
+
+struct EncodedVp8Frame {
+  Bytes data;
+  bool keyframe = false;
+};
+
+class Vp8Encoder {
+ public:
+  static absl::StatusOr<std::unique_ptr<Vp8Encoder>> Create(const Vp8EncoderConfig& config);
+  ~Vp8Encoder();
+  // Encodes one picture (realtime deadline, error resilient, one-pass CBR, no frame dropping).
+  absl::StatusOr<EncodedVp8Frame> Encode(I420Picture& picture, int64_t pts, bool force_keyframe);
+
+ private:
+  Vp8Encoder() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class Vp8Decoder {
+ public:
+  static absl::StatusOr<std::unique_ptr<Vp8Decoder>> Create();
+  ~Vp8Decoder();
+  // Decodes one complete frame; true when libvpx produced a picture.
+  bool Decode(ByteView frame);
+
+ private:
+  Vp8Decoder() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace refrtc::media
+#endif  // REFRTC_HAVE_VPX
