@@ -253,7 +253,7 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
 
   if (op == "hello") {
     return ok({{"name", "refrtc-native"}, {"version", "0.1.0"}, {"protocol", 1},
-               {"features", json::array({"rollback", "restartIce", "stats", "certificates", "media"})}});
+               {"features", json::array({"rollback", "restartIce", "stats", "certificates", "media", "mediaControl"})}});
   }
   if (op == "generateCertificate") {
     // W3C webrtc-pc §4.9 generateCertificate(keygenAlgorithm): ECDSA P-256 here (RSA is issue E);
@@ -395,6 +395,51 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
     info["mid"] = t->mid() ? json(*t->mid()) : json(nullptr);
     info["track"] = t->receiver()->track()->id();
     return ok(info);
+  }
+  if (op == "setDirection" || op == "stopTransceiver" || op == "replaceTrack" || op == "setCodecPreferences" ||
+      op == "removeTrack") {
+    // Feature mediaControl (docs/DRIVER_PROTOCOL.md, refrtc notes).
+    std::shared_ptr<RTCRtpTransceiver> t;
+    if (cmd.contains("transceiver")) {
+      auto it = transceivers_.find(cmd.value("transceiver", ""));
+      if (it != transceivers_.end()) t = it->second.t;
+    } else if (cmd.contains("sender")) {
+      for (auto& [h, x] : transceivers_)
+        if (absl::StrCat("s", x.t->sender()->handle()) == cmd.value("sender", "")) t = x.t;
+    }
+    if (!t) return not_found(cmd.contains("sender") ? "sender" : "transceiver");
+    absl::Status st;
+    if (op == "setDirection") {
+      auto d = ParseDirection(cmd.value("direction", ""));
+      st = d ? t->setDirection(*d) : TypeError("invalid direction");
+    } else if (op == "stopTransceiver") {
+      st = t->stop();
+    } else if (op == "replaceTrack") {
+      std::shared_ptr<MediaStreamTrack> track;
+      if (cmd.contains("source") && !cmd["source"].is_null()) {
+        auto tr = MediaStreamTrack::CreateSynthetic(cmd["source"].get<std::string>(),
+                                                    absl::StrCat("refrtc-track-", ++track_counter_, "-", ::getpid()));
+        if (!tr.ok()) return fail(tr.status());
+        track = *tr;
+      }
+      st = t->sender()->replaceTrack(track);
+    } else if (op == "removeTrack") {
+      Pc* p = FindPc(cmd);
+      if (!p) return not_found("pc");
+      st = p->pc->removeTrack(t->sender());
+    } else {
+      std::vector<RTCRtpCodec> codecs;
+      if (cmd.contains("codecs") && cmd["codecs"].is_array())
+        for (const auto& c : cmd["codecs"]) {
+          RTCRtpCodec rc;
+          rc.mimeType = c.value("mimeType", "");
+          rc.clockRate = c.value("clockRate", 0u);
+          codecs.push_back(rc);
+        }
+      st = t->setCodecPreferences(codecs);
+    }
+    if (!st.ok()) return fail(st);
+    return ok();
   }
   if (op == "addTransceiver" || op == "addTrack" || op == "getTransceivers") {
     Pc* p = FindPc(cmd);

@@ -675,8 +675,10 @@ bool RTCPeerConnection::MediaNegotiationNeeded() const {
         return true;
       if (sdp::DirectionSends(d.direction) && !sdp::DirectionSends(want)) return true;
     }
-    // §4.7.3: the track's msid changed (addTrack on a negotiated transceiver).
-    if (sdp::DirectionSends(want) && t->sender_->track_ && d.track_id != t->sender_->track_->id()) return true;
+    // §4.7.3: the sender's associated stream ids differ from the a=msid we sent (replaceTrack keeps
+    // them, so it never needs negotiation).
+    if (sdp::DirectionSends(want) && sdp::DirectionSends(d.direction) && d.stream_ids != t->sender_->stream_ids_)
+      return true;
   }
   return false;
 }

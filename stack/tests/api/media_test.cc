@@ -181,6 +181,62 @@ TEST(Media, ErrorsAndDirections) {
   EXPECT_EQ(DomErrorName(p.a.pc->addTransceiver("audio").status()), "InvalidStateError");
 }
 
+TEST(Media, MidCallReplaceTrackDirectionAndRemoveTrack) {
+  PcPair p(13);
+  auto t = p.a.pc->addTransceiver(Track("tone:440", "a1"), RTCRtpTransceiverInit{RTCRtpTransceiverDirection::kSendonly, {}, {}});
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(p.a.pc->createDataChannel("dc").ok());
+  p.Negotiate();
+  auto bt = TrackEventTransceiver(p.b, "audio");
+  ASSERT_TRUE(bt);
+  auto hz = [&] { return bt->receiver()->track_info().dominantHz.value_or(0); };
+  ASSERT_TRUE(p.RunUntil([&] { return std::abs(hz() - 440) < 5; }));
+  // replaceTrack: no renegotiation (§5.2), the new source's tone arrives on the same SSRC.
+  p.a.events.clear();
+  ASSERT_TRUE((*t)->sender()->replaceTrack(Track("tone:660", "a2")).ok());
+  EXPECT_FALSE(p.a.Saw(RTCEventType::kNegotiationNeeded));
+  ASSERT_TRUE(p.RunUntil([&] { return std::abs(hz() - 660) < 5; })) << hz();
+  // track.enabled = false sends silence (mediacapture-main §4.3.1).
+  (*t)->sender()->track()->set_enabled(false);
+  ASSERT_TRUE(p.RunUntil([&] { return !bt->receiver()->track_info().dominantHz; }));
+  (*t)->sender()->track()->set_enabled(true);
+  // setParameters(active = false): nothing is sent; packet counts stop growing.
+  auto params = (*t)->sender()->getParameters();
+  ASSERT_EQ(params.encodings.size(), 1u);
+  params.encodings[0].active = false;
+  ASSERT_TRUE((*t)->sender()->setParameters(params).ok());
+  p.RunFor(std::chrono::milliseconds(200));
+  uint64_t n1 = bt->receiver()->track_info().samplesReceived;
+  p.RunFor(std::chrono::seconds(1));
+  EXPECT_LE(bt->receiver()->track_info().samplesReceived - n1, 960u);
+  params = (*t)->sender()->getParameters();
+  params.encodings[0].active = true;
+  ASSERT_TRUE((*t)->sender()->setParameters(params).ok());
+  // setDirection(inactive) + renegotiation → currentDirection inactive on both sides, and the
+  // remote track is muted (§4.4.1.6 "process the removal of a remote track").
+  p.a.events.clear();
+  ASSERT_TRUE((*t)->setDirection(RTCRtpTransceiverDirection::kInactive).ok());
+  p.Pump();
+  EXPECT_TRUE(p.a.Saw(RTCEventType::kNegotiationNeeded));
+  p.Negotiate();
+  EXPECT_EQ((*t)->currentDirection(), RTCRtpTransceiverDirection::kInactive);
+  EXPECT_EQ(bt->currentDirection(), RTCRtpTransceiverDirection::kInactive);
+  EXPECT_TRUE(bt->receiver()->track()->muted());
+  // Back to sendonly: a second track event fires on B.
+  ASSERT_TRUE((*t)->setDirection(RTCRtpTransceiverDirection::kSendonly).ok());
+  p.b.events.clear();
+  p.Negotiate();
+  EXPECT_TRUE(TrackEventTransceiver(p.b, "audio"));
+  // removeTrack: the transceiver becomes inactive (sendonly → inactive), negotiation needed.
+  ASSERT_TRUE(p.a.pc->removeTrack((*t)->sender()).ok());
+  EXPECT_FALSE((*t)->sender()->track());
+  EXPECT_EQ((*t)->direction(), RTCRtpTransceiverDirection::kInactive);
+  p.Negotiate();
+  EXPECT_EQ(bt->currentDirection(), RTCRtpTransceiverDirection::kInactive);
+  // The data channel kept working throughout.
+  EXPECT_EQ(p.a.pc->sctp()->state, RTCSctpTransportState::kConnected);
+}
+
 TEST(Media, RollbackOfRemoteOfferRemovesItsTransceivers) {
   PcPair p(9);
   ASSERT_TRUE(p.a.pc->addTransceiver("video").ok());
