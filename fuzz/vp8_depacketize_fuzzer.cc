@@ -49,10 +49,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     vp8->TakeKeyframeRequest();
   }
-  // Info() runs the spectrum analysis over whatever was decoded.
   vp8->Info();
   vp8_headers->Info();
-  if (pcmu.ok()) (*pcmu)->Info();
-  if (opus.ok()) (*opus)->Info();
+  // Info() of an audio sink runs a 64k-point FFT over the last second, slow under the sanitizers;
+  // its control flow hardly depends on the data, so it runs for one input in eight.
+  if (size % 8 == 0) {
+    if (pcmu.ok()) (*pcmu)->Info();
+    if (opus.ok()) (*opus)->Info();
+  }
   return 0;
 }

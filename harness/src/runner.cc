@@ -188,6 +188,11 @@ class Cell {
     uint64_t seq;  // arrival order across both sides
     json ev;
   };
+  // A media name's handles on one side (connect "transceivers"/"tracks", or "as").
+  struct MediaHandles {
+    std::string transceiver;
+    std::string sender;
+  };
   // A runner-driven message stream (stream step): one `send` every interval, checked at stop.
   struct Stream {
     int from = 0;
@@ -825,6 +830,12 @@ class Cell {
         if (top && k == "channel" && v.is_string()) {
           auto h = Handle(s, v.get<std::string>());
           out[k] = h.ok() ? json(*h) : v;
+        } else if (top && (k == "transceiver" || k == "sender") && v.is_string()) {
+          // A media name (connect "transceivers"/"tracks", or "as") becomes side s's handle.
+          auto it = media_.find(v.get<std::string>());
+          std::string h;
+          if (it != media_.end()) h = k == "transceiver" ? it->second[s].transceiver : it->second[s].sender;
+          out[k] = h.empty() ? v : json(h);
         } else {
           out[k] = Resolve(s, v, false);
         }
@@ -832,6 +843,32 @@ class Cell {
       return out;
     }
     return j;
+  }
+
+  // A `match` / `result` subset: "$var"s resolved, and any "transceiver" / "sender" string that names
+  // media becomes side s's handle (so {"transceiver": "audio"} matches that side's track event, also
+  // inside {"transceivers": {"$some": {...}}}).
+  json ResolveMatch(int s, const json& match) const {
+    json out = Resolve(s, match, false);
+    std::function<void(json&)> walk = [&](json& j) {
+      if (j.is_array()) {
+        for (json& e : j) walk(e);
+        return;
+      }
+      if (!j.is_object()) return;
+      for (auto& [key, v] : j.items()) {
+        if ((key == "transceiver" || key == "sender") && v.is_string()) {
+          auto it = media_.find(v.get<std::string>());
+          if (it == media_.end()) continue;
+          const std::string& h = key == "transceiver" ? it->second[s].transceiver : it->second[s].sender;
+          if (!h.empty()) v = h;
+        } else {
+          walk(v);
+        }
+      }
+    };
+    walk(out);
+    return out;
   }
 
   absl::Status Save(const json& save, const json& source) {
@@ -882,6 +919,7 @@ class Cell {
       case StepKind::kExpectEvents: return ExpectEvents(step);
       case StepKind::kStream: return StreamStep(step);
       case StepKind::kNetwork: return NetworkStep(step);
+      case StepKind::kExpectStats: return ExpectStats(step);
       case StepKind::kWait: {
         auto until = Deadline(step.for_ms);
         while (Clock::now() < until) {
@@ -899,6 +937,22 @@ class Cell {
   absl::Status Connect(const Step& step) {
     auto deadline = StepDeadline(step);
     auto t0 = Clock::now();
+    const bool had_setup = result_.setup_ms.has_value();
+    // Media: each entry's handles on the side that makes it (AddMedia); FinishMediaConnect binds the names.
+    std::vector<MediaHandles> created(step.media.size());
+    auto add_media = [&](bool before_offer) -> absl::Status {
+      for (size_t i = 0; i < step.media.size(); ++i) {
+        const MediaSpec& m = step.media[i];
+        // addTransceiver (any side) and A's addTrack come before the offer; B's addTrack between its
+        // setRemoteDescription(offer) and its answer, so that it reuses the offered transceiver.
+        bool pre = !m.add_track || m.side == 0;
+        if (pre != before_offer) continue;
+        auto r = AddMedia(m, deadline);
+        if (!r.ok()) return r.status();
+        created[i] = *r;
+      }
+      return absl::OkStatus();
+    };
     json config = sc_.config;
     for (auto& [k, v] : step.config.items()) config[k] = v;
     for (int s = 0; s < 2; ++s) {
@@ -915,6 +969,9 @@ class Cell {
       sides_[0].hold = sides_[1].hold = true;
       auto negotiate = [&]() -> absl::Status {
         for (int s : {0, 1}) {
+          if (s == 1) {
+            if (auto st = add_media(false); !st.ok()) return st;
+          }
           auto sld = Call(s, "setLocalDescription", json::object(), deadline);
           if (!sld.ok()) return sld.status();
           auto desc = GatheredDescription(s, deadline);
@@ -928,12 +985,14 @@ class Cell {
         }
         return absl::OkStatus();
       };
-      absl::Status st = OpenChannels(step, step.channels, deadline, negotiate, t0);
+      absl::Status st = add_media(true);
+      if (st.ok()) st = OpenChannels(step, step.channels, deadline, negotiate, t0);
       for (int s : {0, 1}) {
         sides_[s].hold = held[s];
         sides_[s].outbox.clear();
       }
-      return st;
+      if (!st.ok()) return st;
+      return FinishMediaConnect(step, created, deadline, had_setup, t0);
     }
     auto negotiate = [&]() -> absl::Status {
       auto offer = Call(0, "setLocalDescription", json::object(), deadline);
@@ -941,13 +1000,120 @@ class Cell {
       if (!offer->contains("description")) return absl::FailedPreconditionError("setLocalDescription on A returned no description");
       auto r = Call(1, "setRemoteDescription", json{{"description", (*offer)["description"]}}, deadline);
       if (!r.ok()) return r.status();
+      if (auto st = add_media(false); !st.ok()) return st;
       auto answer = Call(1, "setLocalDescription", json::object(), deadline);
       if (!answer.ok()) return answer.status();
       if (!answer->contains("description")) return absl::FailedPreconditionError("setLocalDescription on B returned no description");
       r = Call(0, "setRemoteDescription", json{{"description", (*answer)["description"]}}, deadline);
       return r.status();
     };
-    return OpenChannels(step, step.channels, deadline, negotiate, t0);
+    if (auto st = add_media(true); !st.ok()) return st;
+    if (auto st = OpenChannels(step, step.channels, deadline, negotiate, t0); !st.ok()) return st;
+    return FinishMediaConnect(step, created, deadline, had_setup, t0);
+  }
+
+  // addTransceiver / addTrack for one connect media entry; its handles on that side.
+  absl::StatusOr<MediaHandles> AddMedia(const MediaSpec& m, Clock::time_point deadline) {
+    json args = {{"kind", m.kind}};
+    if (!m.source.is_null()) args["source"] = m.source;
+    if (!m.add_track) args["init"] = m.init;
+    const char* op = m.add_track ? "addTrack" : "addTransceiver";
+    auto r = Call(m.side, op, args, deadline);
+    if (!r.ok()) return absl::Status(r.status().code(), absl::StrCat("media \"", m.name, "\": ", r.status().message()));
+    if (!r->contains("transceiver") || !(*r)["transceiver"].is_string()) {
+      return absl::FailedPreconditionError(absl::StrCat(op, " on ", SideName(m.side), " returned no transceiver handle"));
+    }
+    MediaHandles h;
+    h.transceiver = (*r)["transceiver"].get<std::string>();
+    if (r->contains("sender") && (*r)["sender"].is_string()) h.sender = (*r)["sender"].get<std::string>();
+    return h;
+  }
+
+  // After a connect's negotiation: binds every media name on both sides (the other side's transceiver
+  // is the one with the same mid, from getTransceivers), then, when the connect has no channels, waits
+  // until connectionState is "connected" on both sides (setup time runs to that point).
+  absl::Status FinishMediaConnect(const Step& step, const std::vector<MediaHandles>& created, Clock::time_point deadline,
+                                  bool had_setup, Clock::time_point t0) {
+    if (!step.media.empty()) {
+      json list[2];
+      for (int s = 0; s < 2; ++s) {
+        auto r = Call(s, "getTransceivers", json::object(), deadline);
+        if (!r.ok()) return r.status();
+        list[s] = r->value("transceivers", json::array());
+        if (!list[s].is_array()) return absl::FailedPreconditionError(absl::StrCat("getTransceivers on ", SideName(s), ": no array"));
+      }
+      auto find = [](const json& l, const char* key, const json& value) -> const json* {
+        for (const json& t : l) if (t.is_object() && t.contains(key) && t[key] == value) return &t;
+        return nullptr;
+      };
+      std::map<std::string, std::array<MediaHandles, 2>> bound;
+      for (size_t i = 0; i < step.media.size(); ++i) {
+        const MediaSpec& m = step.media[i];
+        int s = m.side, o = 1 - s;
+        const json* mine = find(list[s], "transceiver", json(created[i].transceiver));
+        if (!mine || !(*mine).value("mid", json()).is_string()) {
+          return absl::FailedPreconditionError(absl::StrCat("media \"", m.name, "\": ", SideName(s), "'s transceiver ",
+                                                            created[i].transceiver, " has no mid after negotiation"));
+        }
+        json mid = (*mine)["mid"];
+        const json* theirs = find(list[o], "mid", mid);
+        if (!theirs || !(*theirs).value("transceiver", json()).is_string()) {
+          return absl::FailedPreconditionError(absl::StrCat("media \"", m.name, "\": ", SideName(o), " has no transceiver with mid ",
+                                                            mid.dump(), ": ", list[o].dump().substr(0, 300)));
+        }
+        std::array<MediaHandles, 2> h;
+        h[s] = created[i];
+        h[o].transceiver = (*theirs)["transceiver"].get<std::string>();
+        h[o].sender = (*theirs).value("sender", json()).is_string() ? (*theirs)["sender"].get<std::string>() : "";
+        auto it = bound.find(m.name);
+        if (it != bound.end() && (it->second[0].transceiver != h[0].transceiver || it->second[1].transceiver != h[1].transceiver)) {
+          return absl::FailedPreconditionError(absl::StrCat("media \"", m.name, "\": the ", m.add_track ? "addTrack" : "addTransceiver",
+                                                            " on ", SideName(s), " got transceiver ", h[s].transceiver, " (mid ", mid.dump(),
+                                                            "), not the one the name already has (", it->second[s].transceiver, ")"));
+        }
+        bound[m.name] = h;
+        Trace(absl::StrCat("media \"", m.name, "\" (mid ", mid.dump(), "): A ", h[0].transceiver, ", B ", h[1].transceiver));
+      }
+      for (auto& [name, h] : bound) media_[name] = h;
+    }
+    if (!step.channels.empty()) return absl::OkStatus();
+    if (!had_setup) result_.setup_ms.reset();
+    for (int s = 0; s < 2; ++s) {
+      std::string last = "?";
+      for (;;) {
+        auto st = Call(s, "getState", json::object(), deadline);
+        if (!st.ok()) return st.status();
+        last = st->value("connectionState", std::string("?"));
+        if (last == "connected") break;
+        if (last == "failed" || last == "closed") {
+          return absl::FailedPreconditionError(absl::StrCat("connect: connectionState on ", SideName(s), " is ", last));
+        }
+        if (Clock::now() >= deadline) {
+          return absl::DeadlineExceededError(absl::StrCat("timeout: connectionState on ", SideName(s), " (", specs_[s]->name,
+                                                          ") never became connected (last: ", last, ")"));
+        }
+        PumpFor(50, deadline);
+      }
+    }
+    if (!result_.setup_ms) result_.setup_ms = Ms(Clock::now() - t0).count();
+    return absl::OkStatus();
+  }
+
+  // Binds `name` to side s's transceiver handle (and its sender's, from getTransceivers).
+  absl::Status BindTransceiver(int s, const std::string& name, const std::string& transceiver, Clock::time_point deadline) {
+    MediaHandles h;
+    h.transceiver = transceiver;
+    auto r = Call(s, "getTransceivers", json::object(), deadline);
+    if (r.ok() && r->value("transceivers", json()).is_array()) {
+      for (const json& t : (*r)["transceivers"]) {
+        if (t.is_object() && t.value("transceiver", json()) == json(transceiver) && t.value("sender", json()).is_string()) {
+          h.sender = t["sender"].get<std::string>();
+        }
+      }
+    }
+    media_[name][s] = h;
+    Trace(absl::StrCat("media \"", name, "\" on ", SideName(s), ": ", h.transceiver, h.sender.empty() ? "" : " / " + h.sender));
+    return absl::OkStatus();
   }
 
   // Creates the channels (negotiated ones on both sides), runs `negotiate` if given, then waits for
@@ -1028,10 +1194,19 @@ class Cell {
       if (!sdp.ok()) return sdp.status();
       d["sdp"] = *sdp;
     }
+    const auto deadline = StepDeadline(step);
     int64_t id = Send(s, step.name, args);
     json error;
-    auto r = WaitReply(s, id, step.name, StepDeadline(step), &error);
+    auto r = WaitReply(s, id, step.name, deadline, &error);
     if (!r.ok()) return r.status();
+    // "poll": repeat (every 100 ms) until the result matches or the step times out.
+    while (step.poll && error.is_null() && !JsonMatches(*r, ResolveMatch(s, step.match), nullptr) &&
+           Clock::now() + std::chrono::milliseconds(100) < deadline) {
+      PumpFor(100, deadline);
+      id = Send(s, step.name, args);
+      r = WaitReply(s, id, step.name, deadline, &error);
+      if (!r.ok()) return r.status();
+    }
     if (!error.is_null()) {
       std::string name = error.value("name", std::string("?"));
       if (step.name == "setLocalDescription") ReleaseInFlight(s);
@@ -1045,12 +1220,20 @@ class Cell {
     }
     AfterSuccess(s, step.name, *r);
     std::string why;
-    if (!JsonMatches(*r, Resolve(s, step.match, false), &why)) {
-      return absl::FailedPreconditionError(absl::StrCat(step.name, " on ", SideName(s), ": result ", why));
+    if (!JsonMatches(*r, ResolveMatch(s, step.match), &why)) {
+      return absl::FailedPreconditionError(absl::StrCat(step.name, " on ", SideName(s), ": result ", step.poll ? "(polled until timeout) " : "", why));
     }
     if (!step.bind_as.empty()) {
-      if (!r->contains("channel") || !(*r)["channel"].is_string()) return absl::FailedPreconditionError("\"as\": result has no channel");
-      channels_[step.bind_as][s] = (*r)["channel"].get<std::string>();
+      if (r->contains("channel") && (*r)["channel"].is_string()) {
+        channels_[step.bind_as][s] = (*r)["channel"].get<std::string>();
+      } else if (r->contains("transceiver") && (*r)["transceiver"].is_string()) {
+        MediaHandles h;
+        h.transceiver = (*r)["transceiver"].get<std::string>();
+        if (r->contains("sender") && (*r)["sender"].is_string()) h.sender = (*r)["sender"].get<std::string>();
+        media_[step.bind_as][s] = h;
+      } else {
+        return absl::FailedPreconditionError("\"as\": result has no channel or transceiver");
+      }
     }
     return Save(step.save, *r);
   }
@@ -1063,7 +1246,7 @@ class Cell {
       if (!h.ok()) return h.status();
       handle = *h;
     }
-    json match = Resolve(s, step.match, false);
+    json match = ResolveMatch(s, step.match);
     std::string last_why;
     bool overtaken = false;
     uint64_t seq = 0;
@@ -1092,8 +1275,14 @@ class Cell {
                                                         handle.empty() ? "" : " for channel " + step.channel));
     }
     if (!step.bind_as.empty()) {
-      if (!ev->contains("channel") || !(*ev)["channel"].is_string()) return absl::FailedPreconditionError("\"as\": event has no channel");
-      channels_[step.bind_as][s] = (*ev)["channel"].get<std::string>();
+      if (ev->contains("channel") && (*ev)["channel"].is_string()) {
+        channels_[step.bind_as][s] = (*ev)["channel"].get<std::string>();
+      } else if (ev->contains("transceiver") && (*ev)["transceiver"].is_string()) {
+        // e.g. a `track` event: its transceiver (and that transceiver's sender) get the name.
+        if (auto st = BindTransceiver(s, step.bind_as, (*ev)["transceiver"].get<std::string>(), StepDeadline(step)); !st.ok()) return st;
+      } else {
+        return absl::FailedPreconditionError("\"as\": event has no channel or transceiver");
+      }
     }
     return Save(step.save, *ev);
   }
@@ -1348,6 +1537,51 @@ class Cell {
     }
   }
 
+  // Some getStats entry of type `stats_type` must match (subset); with "absent", none may. "poll" retries
+  // every 200 ms until that holds or the step times out.
+  absl::Status ExpectStats(const Step& step) {
+    int s = step.side;
+    auto deadline = StepDeadline(step);
+    json match = Resolve(s, step.match, false);
+    for (;;) {
+      auto r = Call(s, "getStats", json::object(), deadline);
+      if (!r.ok()) return r.status();
+      json stats = r->value("stats", json::array());
+      int of_type = 0;
+      std::string first_why;
+      std::vector<json> seen;  // a few non-matching entries of the type, for the failure message
+      const json* hit = nullptr;
+      for (const json& e : stats) {  // an array of RTCStats (an object keyed by id works too)
+        if (!e.is_object() || e.value("type", std::string()) != step.stats_type) continue;
+        ++of_type;
+        std::string why;
+        if (JsonMatches(e, match, &why)) {
+          hit = &e;
+          break;
+        }
+        if (first_why.empty()) first_why = why;
+        if (seen.size() < 3) seen.push_back(e);
+      }
+      if (hit) Trace(absl::StrCat("expectStats ", step.stats_type, " on ", SideName(s), ": ", hit->dump().substr(0, 600)));
+      if (hit && !step.absent) return Save(step.save, *hit);
+      if (!hit && step.absent) return absl::OkStatus();
+      if (!step.poll || Clock::now() >= deadline) {
+        std::string where = absl::StrCat("getStats on ", SideName(s), step.poll ? " (polled until timeout)" : "", ": ");
+        if (step.absent) {
+          return absl::FailedPreconditionError(absl::StrCat(where, "expected no ", step.stats_type, " entry matching ", match.dump(),
+                                                            ", got ", hit->dump().substr(0, 400)));
+        }
+        std::string entries;
+        for (const json& e : seen) absl::StrAppend(&entries, entries.empty() ? "" : "; ", e.dump().substr(0, 400));
+        return absl::FailedPreconditionError(absl::StrCat(
+            where, of_type == 0 ? absl::StrCat("no ", step.stats_type, " entry")
+                                : absl::StrCat("none of the ", of_type, " ", step.stats_type, " entries matches ", match.dump(),
+                                               " (first mismatch: ", first_why, "): ", entries)));
+      }
+      PumpFor(200, deadline);
+    }
+  }
+
   // No matching event may be queued now or arrive within forMs (events are left in the queue).
   absl::Status ExpectNoEvent(const Step& step) {
     int s = step.side;
@@ -1357,7 +1591,7 @@ class Cell {
       if (!h.ok()) return h.status();
       handle = *h;
     }
-    json match = Resolve(s, step.match, false);
+    json match = ResolveMatch(s, step.match);
     auto until = Deadline(step.for_ms);
     for (;;) {
       for (const Queued& q : sides_[s].events) {
@@ -1389,7 +1623,7 @@ class Cell {
         if (!h.ok()) return h.status();
         handle = *h;
       }
-      json match = Resolve(s, spec.match, false);
+      json match = ResolveMatch(s, spec.match);
       auto matches = [&](const json& e) {
         return e.value("event", "") == spec.name && (handle.empty() || e.value("channel", "") == handle) &&
                JsonMatches(e, match, nullptr);
@@ -1501,6 +1735,7 @@ class Cell {
   Clock::time_point scenario_deadline_;
   Clock::time_point trace_start_ = Clock::now();
   std::map<std::string, std::array<std::string, 2>> channels_;
+  std::map<std::string, std::array<MediaHandles, 2>> media_;  // media name → each side's handles
   std::map<std::string, json> vars_;
   std::string skip_reason_;  // a required protocol feature is missing (Start): the cell is a skip
   std::map<std::string, Stream> streams_;

@@ -210,6 +210,37 @@ absl::Status ParseChannels(const json& body, absl::string_view where, std::set<s
   return absl::OkStatus();
 }
 
+// connect "transceivers" / "tracks": [{"name", "on", "kind", "source", "init"}] (MediaSpec).
+absl::Status ParseMedia(const json& body, const char* key, bool add_track, absl::string_view where,
+                        std::vector<MediaSpec>* out) {
+  auto it = body.find(key);
+  if (it == body.end()) return absl::OkStatus();
+  if (!it->is_array()) return Bad(where, absl::StrCat("\"", key, "\" must be an array"));
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& m = (*it)[i];
+    std::string w = absl::StrCat(where, " ", key, " ", i);
+    if (!m.is_object()) return Bad(w, "must be an object");
+    MediaSpec spec;
+    spec.add_track = add_track;
+    if (auto s = GetString(m, "name", w, &spec.name, true); !s.ok()) return s;
+    if (spec.name.empty()) return Bad(w, "empty name");
+    spec.side = add_track ? 1 : 0;  // defaults: transceivers on A (the offerer), tracks on B
+    if (m.contains("on")) {
+      if (auto s = GetSide(m, "on", w, &spec.side); !s.ok()) return s;
+    }
+    if (auto s = GetString(m, "kind", w, &spec.kind, true); !s.ok()) return s;
+    if (spec.kind != "audio" && spec.kind != "video") return Bad(w, "\"kind\" is \"audio\" or \"video\"");
+    auto src = m.find("source");
+    if (src != m.end() && !src->is_string() && !src->is_null()) return Bad(w, "\"source\" is a string (tone:FREQ, silence, pattern)");
+    if (src != m.end()) spec.source = *src;
+    if (add_track && !spec.source.is_string()) return Bad(w, "a track needs a \"source\"");
+    if (auto s = GetObject(m, "init", w, &spec.init); !s.ok()) return s;
+    if (add_track && m.contains("init")) return Bad(w, "\"init\" belongs to transceivers (addTrack has none)");
+    out->push_back(std::move(spec));
+  }
+  return absl::OkStatus();
+}
+
 // "rewrite": [{"match": regex, "replace": string | null, "optional": bool}]
 absl::Status ParseRewrites(const json& j, absl::string_view where, std::vector<SdpRewrite>* out) {
   auto it = j.find("rewrite");
@@ -240,7 +271,7 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
   if (!j.is_object()) return Bad(where, "must be an object");
   static const char* kKinds[] = {"connect", "openChannels", "do", "expect", "sendAndExpect", "throughput",
                                  "signal", "expectState", "expectNoEvent", "expectEvents", "stream", "wait",
-                                 "network"};
+                                 "network", "expectStats"};
   constexpr int kNumKinds = sizeof(kKinds) / sizeof(kKinds[0]);
   int found = -1;
   for (int k = 0; k < kNumKinds; ++k) {
@@ -251,7 +282,7 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
   }
   if (found < 0) {
     return Bad(where, "needs one of connect, openChannels, do, expect, sendAndExpect, throughput, signal, expectState, "
-                      "expectNoEvent, expectEvents, stream, wait, network");
+                      "expectNoEvent, expectEvents, stream, wait, network, expectStats");
   }
   step->kind = static_cast<StepKind>(found);
   where = absl::StrCat(where, " (", kKinds[found], ")");
@@ -268,6 +299,8 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
       if (auto s = ParseChannels(body, where, names, &step->channels); !s.ok()) return s;
       if (auto s = GetObject(body, "config", where, &step->config); !s.ok()) return s;
       if (step->kind == StepKind::kConnect) {
+        if (auto s = ParseMedia(body, "transceivers", false, where, &step->media); !s.ok()) return s;
+        if (auto s = ParseMedia(body, "tracks", true, where, &step->media); !s.ok()) return s;
         if (auto s = GetObject(body, "configA", where, &step->side_config[0]); !s.ok()) return s;
         if (auto s = GetObject(body, "configB", where, &step->side_config[1]); !s.ok()) return s;
         if (body.contains("pc")) {
@@ -285,6 +318,9 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
       if (auto s = GetBool(body, "trickle", where, &step->trickle); !s.ok()) return s;
       if (step->kind == StepKind::kOpenChannels && !step->trickle) return Bad(where, "\"trickle\" belongs to connect");
       if (step->kind == StepKind::kOpenChannels && step->channels.empty()) return Bad(where, "needs channels");
+      if (step->kind == StepKind::kOpenChannels && (body.contains("transceivers") || body.contains("tracks"))) {
+        return Bad(where, "\"transceivers\"/\"tracks\" belong to connect");
+      }
       return absl::OkStatus();
     }
     case StepKind::kDo: {
@@ -296,6 +332,7 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
       if (auto s = GetSave(j, where, &step->save); !s.ok()) return s;
       if (auto s = GetString(j, "expectError", where, &step->expect_error, false); !s.ok()) return s;
       if (auto s = GetString(j, "as", where, &step->bind_as, false); !s.ok()) return s;
+      if (auto s = GetBool(j, "poll", where, &step->poll); !s.ok()) return s;
       if (auto s = ParseRewrites(j, where, &step->rewrite); !s.ok()) return s;
       if (!step->rewrite.empty() && !step->args.contains("description")) {
         return Bad(where, "\"rewrite\" applies to args.description.sdp, and there is no args.description");
@@ -463,6 +500,19 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
       step->args = j["network"];
       return absl::OkStatus();
     }
+    case StepKind::kExpectStats: {
+      const json& body = j["expectStats"];
+      if (!body.is_object()) return Bad(where, "body must be an object {\"type\", \"match\"}");
+      if (auto s = GetString(body, "type", where, &step->stats_type, true); !s.ok()) return s;
+      if (step->stats_type.empty()) return Bad(where, "empty stats type");
+      if (auto s = GetObject(body, "match", where, &step->match); !s.ok()) return s;
+      if (auto s = GetBool(body, "absent", where, &step->absent); !s.ok()) return s;
+      // "on" beside the body (like expectState) or inside it.
+      if (auto s = GetSide(body.contains("on") ? body : j, "on", where, &step->side); !s.ok()) return s;
+      if (auto s = GetBool(j, "poll", where, &step->poll); !s.ok()) return s;
+      if (auto s = GetSave(j, where, &step->save); !s.ok()) return s;
+      return absl::OkStatus();
+    }
   }
   return Bad(where, "unreachable");
 }
@@ -603,43 +653,77 @@ absl::StatusOr<std::string> RewriteSdp(const std::string& sdp, const std::vector
   return text;
 }
 
+namespace {
+
+// Whether {op: arg} is a matching operator (JsonMatches).
+bool IsOperator(const std::string& op, const json& arg) {
+  if (op == "$oneOf") return arg.is_array();
+  if (op == "$gte" || op == "$lte" || op == "$gt" || op == "$lt") return arg.is_number();
+  if (op == "$contains" || op == "$icontains") return arg.is_string();
+  if (op == "$exists") return arg.is_boolean();
+  if (op == "$some") return true;
+  return false;
+}
+
+// One operator (IsOperator is true) applied to `actual`.
+bool MatchOperator(const json& actual, const std::string& op, const json& arg, std::string* why, const std::string& path) {
+  auto fail = [&](const std::string& msg) {
+    if (why) *why = absl::StrCat(path.empty() ? "/" : path, ": ", msg);
+    return false;
+  };
+  if (op == "$oneOf") {
+    for (const json& alt : arg) if (JsonMatches(actual, alt, nullptr, path)) return true;
+    return fail(absl::StrCat("expected one of ", arg.dump(), ", got ", actual.dump()));
+  }
+  if (op == "$gte" || op == "$lte" || op == "$gt" || op == "$lt") {
+    if (!actual.is_number()) return fail(absl::StrCat("expected a number, got ", actual.is_discarded() ? "nothing" : actual.dump()));
+    double a = actual.get<double>(), e = arg.get<double>();
+    bool ok = op == "$gte" ? a >= e : op == "$lte" ? a <= e : op == "$gt" ? a > e : a < e;
+    if (ok) return true;
+    const char* rel = op == "$gte" ? ">= " : op == "$lte" ? "<= " : op == "$gt" ? "> " : "< ";
+    return fail(absl::StrCat("expected ", rel, arg.dump(), ", got ", actual.dump()));
+  }
+  if (op == "$contains" || op == "$icontains") {
+    // $icontains ignores ASCII case (e.g. a W3C lowercase fingerprint in an uppercase SDP line).
+    bool fold = op == "$icontains";
+    if (actual.is_string() &&
+        (fold ? absl::StrContains(absl::AsciiStrToLower(actual.get_ref<const std::string&>()),
+                                  absl::AsciiStrToLower(arg.get_ref<const std::string&>()))
+              : absl::StrContains(actual.get_ref<const std::string&>(), arg.get_ref<const std::string&>()))) {
+      return true;
+    }
+    return fail(absl::StrCat("expected a string containing ", arg.dump(), fold ? " (any case)" : "", ", got ",
+                             actual.dump().substr(0, 300)));
+  }
+  if (op == "$some") {
+    // An array with at least one element matching `arg` (a subset, an operator or a value).
+    if (!actual.is_array()) return fail(absl::StrCat("expected an array, got ", actual.is_discarded() ? "nothing" : actual.dump().substr(0, 300)));
+    for (const json& e : actual) if (JsonMatches(e, arg, nullptr, path)) return true;
+    std::string first;
+    if (!actual.empty()) JsonMatches(actual[0], arg, &first, absl::StrCat(path, "/0"));
+    return fail(absl::StrCat("no element of ", actual.dump().substr(0, 400), " matches ", arg.dump(),
+                             first.empty() ? "" : " (first element: " + first + ")"));
+  }
+  // $exists
+  bool exists = !actual.is_discarded() && !actual.is_null();
+  if (exists == arg.get<bool>()) return true;
+  return fail(absl::StrCat(arg.get<bool>() ? "expected a value" : "expected no value", ", got ", actual.dump()));
+}
+
+}  // namespace
+
 bool JsonMatches(const json& actual, const json& expected, std::string* why, const std::string& path) {
   auto fail = [&](const std::string& msg) {
     if (why) *why = absl::StrCat(path.empty() ? "/" : path, ": ", msg);
     return false;
   };
   if (expected.is_object()) {
-    if (expected.size() == 1) {
-      auto first = expected.begin();
-      const std::string& op = first.key();
-      const json& arg = first.value();
-      if (op == "$oneOf" && arg.is_array()) {
-        for (const json& alt : arg) if (JsonMatches(actual, alt, nullptr, path)) return true;
-        return fail(absl::StrCat("expected one of ", arg.dump(), ", got ", actual.dump()));
-      }
-      if ((op == "$gte" || op == "$lte") && arg.is_number()) {
-        if (!actual.is_number()) return fail(absl::StrCat("expected a number, got ", actual.dump()));
-        double a = actual.get<double>(), e = arg.get<double>();
-        if (op == "$gte" ? a >= e : a <= e) return true;
-        return fail(absl::StrCat("expected ", op == "$gte" ? ">= " : "<= ", arg.dump(), ", got ", actual.dump()));
-      }
-      if ((op == "$contains" || op == "$icontains") && arg.is_string()) {
-        // $icontains ignores ASCII case (e.g. a W3C lowercase fingerprint in an uppercase SDP line).
-        bool fold = op == "$icontains";
-        if (actual.is_string() &&
-            (fold ? absl::StrContains(absl::AsciiStrToLower(actual.get_ref<const std::string&>()),
-                                      absl::AsciiStrToLower(arg.get_ref<const std::string&>()))
-                  : absl::StrContains(actual.get_ref<const std::string&>(), arg.get_ref<const std::string&>()))) {
-          return true;
-        }
-        return fail(absl::StrCat("expected a string containing ", arg.dump(), fold ? " (any case)" : "", ", got ",
-                                 actual.dump().substr(0, 300)));
-      }
-      if (op == "$exists" && arg.is_boolean()) {
-        bool exists = !actual.is_discarded() && !actual.is_null();
-        if (exists == arg.get<bool>()) return true;
-        return fail(absl::StrCat(arg.get<bool>() ? "expected a value" : "expected no value", ", got ", actual.dump()));
-      }
+    // An object of operators only: every one must hold ({"$gte": 430, "$lte": 450}).
+    bool operators = !expected.empty();
+    for (const auto& [op, arg] : expected.items()) operators = operators && IsOperator(op, arg);
+    if (operators) {
+      for (const auto& [op, arg] : expected.items()) if (!MatchOperator(actual, op, arg, why, path)) return false;
+      return true;
     }
     if (!actual.is_object()) return fail(absl::StrCat("expected an object, got ", actual.dump()));
     for (const auto& [key, value] : expected.items()) {

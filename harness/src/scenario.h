@@ -27,6 +27,7 @@ enum class StepKind {
   kStream,         // {"stream": {"from", "channel", "action": "start"|"stop", "intervalMs", "size"}}
   kWait,           // {"wait": ms}: let events arrive (and streams run) for ms
   kNetwork,        // {"network": {"impair": {...}|null, "blackout": bool, "direction"}}: the relay (relay.h); body in args
+  kExpectStats,    // {"expectStats": {"type", "match"}, "on", "poll"?}: some getStats entry of that type matches
 };
 
 // One SDP (or candidate) line rewrite: every line matching `match` (ECMAScript regex, searched
@@ -58,6 +59,19 @@ struct ChannelSpec {
   int side = 0;  // "from": the side that creates an in-band channel (the other gets `datachannel`)
 };
 
+// One media section of a connect: `addTransceiver` ("transceivers", before the offer) or `addTrack`
+// ("tracks": on A before the offer, on B after its setRemoteDescription and before its answer, so it
+// reuses the offered transceiver). `name` binds both sides' transceiver (and sender) handles, matched
+// by mid once negotiated; later steps say {"transceiver": name} / {"sender": name}.
+struct MediaSpec {
+  std::string name;
+  int side = 0;
+  bool add_track = false;      // "tracks" entry: addTrack; else addTransceiver
+  std::string kind;            // "audio" | "video"
+  nlohmann::json source;       // "tone:440", "silence", "pattern" or null (no track)
+  nlohmann::json init = nlohmann::json::object();  // RTCRtpTransceiverInit (addTransceiver)
+};
+
 struct KnownIssue {
   std::string peer;   // driver name, e.g. "werift"
   std::string role;   // "A", "B" or "any"; "" (step level, the default there) = the step's side
@@ -76,6 +90,7 @@ struct Step {
   nlohmann::json save = nlohmann::json::object();   // {"var": "/json/pointer"}
   std::string expect_error;   // do: expected error name ("" = must succeed)
   std::vector<ChannelSpec> channels;                 // connect / openChannels
+  std::vector<MediaSpec> media;                      // connect: "transceivers" then "tracks"
   nlohmann::json config = nlohmann::json::object();  // connect: RTCConfiguration
   // connect: "configA"/"configB" merged over `config` for that side only ("$var"s resolved, e.g. a
   // certificate handle from generateCertificate); "pc": {"A": name, "B": name} starts new peer
@@ -106,8 +121,10 @@ struct Step {
   int64_t delay_ms = 0;        // signal: wait (events flowing) before delivering
   bool from_state = false;     // signal description: take localDescription from getState ("source": "current")
   std::string desc_type;       // signal description: the type it must have ("" = any)
-  // expectState
+  // expectState, expectStats, do
   bool poll = false;           // poll until it matches (within timeoutMs) instead of one check
+  std::string stats_type;      // expectStats: the RTCStats type ("outbound-rtp", ...)
+  bool absent = false;         // expectStats: no entry of that type may match
   // expectNoEvent / wait
   int64_t for_ms = 0;
   // expectEvents
@@ -141,8 +158,11 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text);
 absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path);
 
 // Subset match used by expect/result checks: every key of `expected` must match in `actual`.
-// Objects recurse; {"$oneOf": [...]}, {"$gte": n}, {"$lte": n}, {"$exists": bool} are operators;
-// other values compare with ==. On mismatch, `why` gets a path and both values.
+// Objects recurse; {"$oneOf": [...]}, {"$gte": n}, {"$lte": n}, {"$gt": n}, {"$lt": n}, {"$exists": bool},
+// {"$contains": s}, {"$icontains": s}, {"$some": subset} (an array with a matching element) are
+// operators, and an object whose keys are all operators needs
+// each of them ({"$gte": 430, "$lte": 450}); other values compare with ==. On mismatch, `why` gets a
+// path and both values.
 bool JsonMatches(const nlohmann::json& actual, const nlohmann::json& expected, std::string* why,
                  const std::string& path = "");
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// DRIVER_PROTOCOL v1 driver for headless Debian Chromium (the browser's own RTCPeerConnection),
-// data channels only. See docs/DRIVER_PROTOCOL.md and the Chromium section of peer-quirks.
+// DRIVER_PROTOCOL v1 driver for headless Debian Chromium (the browser's own RTCPeerConnection):
+// data channels and media (synthetic WebAudio/canvas sources, analysing sinks: page.js). See
+// docs/DRIVER_PROTOCOL.md and the Chromium section of peer-quirks.
 //
 // Node half (this file): JSON-lines plumbing (../common/jsonlines.mjs), launching and always killing
 // the browser. Page half (page.js, loaded from file:// so the page is a secure context): the real
@@ -55,6 +56,7 @@ function sweepStaleProfiles() {
 sweepStaleProfiles();
 const userDataDir = mkdtempSync(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
 let browser = null;
+let hasMedia = false;  // the page has AudioContext and canvas captureStream (configure)
 let browserProc = null;
 let exiting = false;
 
@@ -85,6 +87,9 @@ async function launch() {
     '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
     '--disable-backgrounding-occluded-windows',
     '--mute-audio', '--no-default-browser-check', '--password-store=basic', '--use-mock-keychain',
+    // Media: the page's AudioContext and the sinks' <audio>/<video> elements start without a user
+    // gesture. (No getUserMedia, so no fake-device flags.)
+    '--autoplay-policy=no-user-gesture-required',
   ];
   if (!mdns) args.push('--disable-features=WebRtcHideLocalIpsWithMdns');
   args.push('about:blank');
@@ -115,10 +120,12 @@ async function launch() {
   });
   await page.goto(pathToFileURL(join(here, 'page.html')).href, { waitUntil: 'load' });
   const version = await browser.version();
+  hasMedia = false;
   const info = await page.evaluate((c) => window.refrtc.run(c), { op: 'configure', highWater: HIGH_WATER, lowThreshold: LOW_THRESHOLD });
   if (!info.ok || !info.result.secure || !info.result.hasPc) {
     throw new Error(`page not usable: ${JSON.stringify(info)}`);
   }
+  hasMedia = !!info.result.hasMedia;
   log(`${version} up (pid ${browserProc && browserProc.pid}), mDNS host candidates ${mdns ? 'on' : 'off'}, sendMany ${HIGH_WATER}/${LOW_THRESHOLD}`);
   return { page, version };
 }
@@ -143,6 +150,7 @@ const PAGE_OPS = [
   'createPeerConnection', 'createOffer', 'createAnswer', 'setLocalDescription', 'setRemoteDescription',
   'addIceCandidate', 'restartIce', 'getState', 'createDataChannel', 'send', 'sendMany', 'getChannel',
   'setChannel', 'closeChannel', 'getStats', 'close', 'generateCertificate',
+  'addTransceiver', 'addTrack', 'getTransceivers', 'getTrackInfo',
 ];
 
 const ops = {
@@ -152,7 +160,7 @@ const ops = {
       name: 'chromium',
       version: version.replace(/^[A-Za-z]+\//, ''),
       protocol: 1,
-      features: ['stats', 'restartIce', 'rollback', 'certificates'],
+      features: ['stats', 'restartIce', 'rollback', 'certificates', ...(hasMedia ? ['media'] : [])],
     };
   },
 };
@@ -160,10 +168,7 @@ for (const op of PAGE_OPS) {
   // The page gets only what it needs: op and arguments (the id stays here).
   ops[op] = (cmd) => { const { id, ...rest } = cmd; return inPage(rest); };
 }
-// Media is not wired up in this driver yet.
-for (const op of ['addTransceiver', 'addTrack', 'insertDTMF', 'getTransceivers', 'getTrackInfo']) {
-  ops[op] = async () => { throw new DriverError('NotSupportedError', `${op}: media is not supported by the chromium driver yet`); };
-}
+ops.insertDTMF = async () => { throw new DriverError('NotSupportedError', 'insertDTMF: not supported by the chromium driver'); };
 
 const withTimeout = (p, ms) => Promise.race([p, new Promise((r) => setTimeout(r, ms).unref())]);
 

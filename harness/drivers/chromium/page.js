@@ -9,6 +9,10 @@
 // This mirrors harness/drivers/common/channels.mjs (handles, mute/notifyAfter counting, sendMany with
 // bufferedAmount/bufferedamountlow flow control), but runs here so that a 5,000-message sendMany or a
 // muted receiver costs no DevTools-protocol round trip per message (DRIVER_PROTOCOL "Commands").
+//
+// Media (feature `media`): the ops and handles are ../common/media_core.cjs (window.refrtcMedia, the same
+// code the Node drivers run); the hooks below make the synthetic sources with WebAudio / a canvas and read
+// received tracks with WebAudio / a <video> element (see "media" below for Chromium's quirks).
 'use strict';
 (() => {
   const INLINE_LIMIT = 64 * 1024;   // larger received messages are reported as {size, sha256}
@@ -126,6 +130,7 @@
       const rec = addChannel(h, e.channel);
       out({ event: 'datachannel', pc: h, ...channelState(rec) });
     });
+    pc.addEventListener('track', (e) => media.onTrack(h, pc, e));
   }
 
   function sctpState(pc) {
@@ -304,12 +309,170 @@
   const certificates = new Map();  // generateCertificate handles → RTCCertificate
   let certificateCount = 0;
 
+  // ---- media ----------------------------------------------------------------------------------
+  // Sources: tone = OscillatorNode (sine) → GainNode 0.3 → MediaStreamAudioDestinationNode (mono);
+  // silence = ConstantSourceNode with offset 0 → the same; pattern = a 320×240 canvas redrawn on a 30 fps
+  // timer (moving box, drifting gradient, frame number) with captureStream(30).
+  // Sinks: audio — Chromium feeds a remote WebRTC track into WebAudio only while the stream also plays in a
+  // media element (a long-standing Chromium bug; reproduced with Chromium 156: without the element the
+  // analyser reads rms 0 for the whole call), so the track goes to a muted Audio element AND a
+  // MediaStreamAudioSourceNode → AnalyserNode (fftSize 32768: the newest 0.68 s at 48 kHz); getTrackInfo
+  // analyses getFloatTimeDomainData with media_core's FFT (same code as the Node drivers).
+  // samplesReceived is an approximation: elapsed AudioContext time since the sink started × sampleRate
+  // (WebAudio renders silence when nothing arrives, so only dominantHz/rms prove that audio arrived).
+  // Video — a muted <video> element in the page; requestVideoFrameCallback's presentedFrames counts the
+  // frames shown, its width/height (else videoWidth/videoHeight) the size.
+  const M = window.refrtcMedia;
+  let audioCtx = null;
+  function ctx() {
+    if (!audioCtx) audioCtx = new AudioContext();
+    // Needs --autoplay-policy=no-user-gesture-required (driver.mjs), else it stays "suspended".
+    if (audioCtx.state === 'suspended') audioCtx.resume().catch(() => {});
+    return audioCtx;
+  }
+
+  function audioSource(spec) {
+    const c = ctx();
+    const dest = c.createMediaStreamDestination();
+    dest.channelCount = 1;
+    let node;
+    if (spec.type === 'tone') {
+      node = c.createOscillator();
+      node.type = 'sine';
+      node.frequency.value = spec.hz;
+      const gain = c.createGain();
+      gain.gain.value = M.TONE_AMPLITUDE;
+      node.connect(gain).connect(dest);
+    } else {
+      node = c.createConstantSource();
+      node.offset.value = 0;
+      node.connect(dest);
+    }
+    node.start();
+    const track = dest.stream.getAudioTracks()[0];
+    return {
+      track,
+      stream: new MediaStream([track]),
+      stop() { try { node.stop(); node.disconnect(); } catch (e) { /* stopped */ } track.stop(); },
+    };
+  }
+
+  function videoSource() {
+    const { width: w, height: h, fps } = M.PATTERN;
+    const canvas = document.createElement('canvas');
+    canvas.width = w;
+    canvas.height = h;
+    document.body.appendChild(canvas);
+    const g = canvas.getContext('2d');
+    let n = 0;
+    const draw = () => {
+      n += 1;
+      const grad = g.createLinearGradient((n * 2) % w, 0, w + (n * 2) % w, h);
+      grad.addColorStop(0, '#203040');
+      grad.addColorStop(1, '#80a0c0');
+      g.fillStyle = grad;
+      g.fillRect(0, 0, w, h);
+      const box = 48;
+      const px = Math.abs(((n * 4) % (2 * (w - box))) - (w - box));
+      const py = Math.abs(((n * 3) % (2 * (h - box))) - (h - box));
+      g.fillStyle = '#e04030';
+      g.fillRect(px, py, box, box);
+      g.fillStyle = '#ffffff';
+      g.font = '20px monospace';
+      g.fillText(String(n), 8, h - 10);
+    };
+    draw();
+    const stream = canvas.captureStream(fps);
+    const timer = setInterval(draw, 1000 / fps);
+    const track = stream.getVideoTracks()[0];
+    return {
+      track,
+      stream,
+      stop() { clearInterval(timer); track.stop(); canvas.remove(); },
+    };
+  }
+
+  function audioSink(track) {
+    const c = ctx();
+    const stream = new MediaStream([track]);
+    const el = new Audio();
+    el.muted = true;
+    el.srcObject = stream;
+    el.play().catch((e) => log('warn', `audio sink play(): ${e && e.message}`));
+    const source = c.createMediaStreamSource(stream);
+    const analyser = c.createAnalyser();
+    analyser.fftSize = 32768;
+    source.connect(analyser);
+    const buf = new Float32Array(analyser.fftSize);
+    const t0 = c.currentTime;
+    let stopped = null;
+    return {
+      info() {
+        const elapsed = (stopped === null ? c.currentTime : stopped) - t0;
+        analyser.getFloatTimeDomainData(buf);
+        const a = M.analyseSamples(buf, c.sampleRate);
+        return { samplesReceived: Math.round(elapsed * c.sampleRate), sampleRate: c.sampleRate, dominantHz: a.dominantHz, rms: Math.round(a.rms * 10000) / 10000 };
+      },
+      stop() {
+        if (stopped !== null) return;
+        stopped = c.currentTime;
+        try { source.disconnect(); } catch (e) { /* done */ }
+        el.srcObject = null;
+      },
+    };
+  }
+
+  function videoSink(track) {
+    const v = document.createElement('video');
+    v.muted = true;
+    v.playsInline = true;
+    v.autoplay = true;
+    v.width = 320;
+    v.height = 240;
+    v.srcObject = new MediaStream([track]);
+    document.body.appendChild(v);
+    const st = { framesReceived: 0, width: null, height: null, callbacks: 0 };
+    let running = true;
+    const onFrame = (now, meta) => {
+      st.callbacks += 1;
+      st.framesReceived = Math.max(st.framesReceived, meta.presentedFrames || 0);
+      st.width = meta.width;
+      st.height = meta.height;
+      if (running) v.requestVideoFrameCallback(onFrame);
+    };
+    v.requestVideoFrameCallback(onFrame);
+    v.play().catch((e) => log('warn', `video sink play(): ${e && e.message}`));
+    return {
+      info() {
+        return {
+          framesReceived: st.framesReceived,
+          width: st.width ?? (v.videoWidth || null),
+          height: st.height ?? (v.videoHeight || null),
+        };
+      },
+      stop() { running = false; v.srcObject = null; v.remove(); },
+    };
+  }
+
+  const media = M.createMediaOps({
+    getPc,
+    emit: out,
+    mkErr: (name, message) => new DriverError(name, message),
+    hooks: {
+      createSource: (kind, spec) => (kind === 'audio' ? audioSource(spec) : videoSource()),
+      analyse: (track, kind) => (kind === 'audio' ? audioSink(track) : videoSink(track)),
+    },
+  });
+
   // ---- commands -------------------------------------------------------------------------------
   const ops = {
     configure: async (cmd) => {
       if (cmd.highWater) flow.highWater = Number(cmd.highWater);
       if (cmd.lowThreshold) flow.lowThreshold = Number(cmd.lowThreshold);
-      return { ...flow, userAgent: navigator.userAgent, secure: window.isSecureContext, hasPc: typeof RTCPeerConnection === 'function' };
+      return {
+        ...flow, userAgent: navigator.userAgent, secure: window.isSecureContext, hasPc: typeof RTCPeerConnection === 'function',
+        hasMedia: typeof AudioContext === 'function' && typeof HTMLCanvasElement.prototype.captureStream === 'function',
+      };
     },
 
     // refrtc's "certificates" feature (docs/DRIVER_PROTOCOL.md): W3C §4.9 generateCertificate.
@@ -388,6 +551,7 @@
         pendingRemoteDescription: desc(pc.pendingRemoteDescription),
         canTrickleIceCandidates: pc.canTrickleIceCandidates ?? null,
         sctp: sctpState(pc),
+        transceivers: media.transceiversOf(cmd.pc, pc),
       };
     },
 
@@ -411,12 +575,15 @@
       return { stats };
     },
 
-    close: async (cmd) => { getPc(cmd.pc).close(); return {}; },
+    close: async (cmd) => { getPc(cmd.pc).close(); media.closePc(cmd.pc); return {}; },
 
     closeAll: async () => {
       for (const pc of pcs.values()) { try { pc.close(); } catch (e) { /* already closed */ } }
+      media.closeAll();
       return {};
     },
+
+    ...media.ops,
   };
 
   async function run(cmd) {

@@ -1,10 +1,15 @@
-// A DRIVER_PROTOCOL v1 driver over any W3C-shaped RTCPeerConnection implementation in Node (data
-// channels only): the wrtc driver (libwebrtc) and the wasm driver (refrtc's own WASM package) are
-// this module with their implementation object and quirks. See docs/DRIVER_PROTOCOL.md.
+// A DRIVER_PROTOCOL v1 driver over any W3C-shaped RTCPeerConnection implementation in Node: the wrtc
+// driver (libwebrtc) and the wasm driver (refrtc's own WASM package) are this module with their
+// implementation object and quirks. Data channels always; media (addTransceiver, addTrack,
+// getTransceivers, getTrackInfo, `track` events) when the driver passes opts.media and the
+// implementation has addTransceiver (media_core.cjs). See docs/DRIVER_PROTOCOL.md.
+import { createRequire } from 'node:module';
 import { startDriver, emit, log, DriverError, notFound } from './jsonlines.mjs';
 import { candidateInit } from './candidates.mjs';
 import { pcStateFields } from './state.mjs';
 import { ChannelTable } from './channels.mjs';
+
+const { createMediaOps } = createRequire(import.meta.url)('./media_core.cjs');
 
 // impl: { RTCPeerConnection } (generateCertificate is used when `certificates` is a feature).
 // opts:
@@ -13,12 +18,20 @@ import { ChannelTable } from './channels.mjs';
 //   emulateImplicitSld           the implementation lacks setLocalDescription() without arguments:
 //                                create the offer/answer here (W3C §4.4.1.6 steps)
 //   onShutdown                   extra cleanup after every pc is closed
+//   media                        {createSource(kind, spec), analyse(track, kind, receiver)}: the
+//                                implementation's synthetic sources and analysing sinks (media_core.cjs
+//                                describes both); feature `media` is advertised only with these AND an
+//                                implementation that has RTCPeerConnection.prototype.addTransceiver
 export function runW3cDriver(impl, opts) {
   const pcs = new Map();  // pc handle → RTCPeerConnection
   const certificates = new Map();  // generateCertificate handles → RTCCertificate
   let certificateCount = 0;
   const channels = new ChannelTable(opts.channelOptions || {});
-  const features = opts.features || [];
+  const hasMedia = !!opts.media && typeof impl.RTCPeerConnection.prototype.addTransceiver === 'function';
+  const features = [...(opts.features || []), ...(hasMedia ? ['media'] : [])];
+  const media = hasMedia
+    ? createMediaOps({ getPc, emit, mkErr: (name, message) => new DriverError(name, message), hooks: opts.media })
+    : null;
 
   function getPc(handle) {
     const pc = typeof handle === 'string' ? pcs.get(handle) : undefined;
@@ -45,6 +58,7 @@ export function runW3cDriver(impl, opts) {
       const ch = channels.add(handle, e.channel);
       emit({ event: 'datachannel', pc: handle, ...channels.state(ch) });
     });
+    if (media) pc.addEventListener('track', (e) => media.onTrack(handle, pc, e));
   }
 
   function sctpState(pc) {
@@ -128,7 +142,9 @@ export function runW3cDriver(impl, opts) {
 
     getState: async (cmd) => {
       const pc = getPc(cmd.pc);
-      return { ...pcStateFields(pc, desc), sctp: sctpState(pc) };
+      const state = { ...pcStateFields(pc, desc), sctp: sctpState(pc) };
+      if (media) state.transceivers = media.transceiversOf(cmd.pc, pc);
+      return state;
     },
 
     createDataChannel: async (cmd) => {
@@ -153,7 +169,11 @@ export function runW3cDriver(impl, opts) {
       return { stats };
     },
 
-    close: async (cmd) => { getPc(cmd.pc).close(); return {}; },
+    close: async (cmd) => {
+      getPc(cmd.pc).close();
+      if (media) media.closePc(cmd.pc);
+      return {};
+    },
   };
 
   if (features.includes('certificates')) {
@@ -166,15 +186,16 @@ export function runW3cDriver(impl, opts) {
     };
   }
 
-  // Media is not wired up in these drivers yet (issue D).
   for (const op of ['addTransceiver', 'addTrack', 'insertDTMF', 'getTransceivers', 'getTrackInfo']) {
-    ops[op] = async () => { throw new DriverError('NotSupportedError', `${op}: media is not supported by the ${opts.name} driver yet`); };
+    if (media && media.ops[op]) ops[op] = media.ops[op];
+    else ops[op] = async () => { throw new DriverError('NotSupportedError', `${op}: not supported by the ${opts.name} driver`); };
   }
 
   startDriver({
     ops,
     onShutdown: async () => {
       for (const pc of pcs.values()) { try { pc.close(); } catch (e) { log('close failed', e.message); } }
+      if (media) media.closeAll();
       if (opts.onShutdown) await opts.onShutdown();
     },
   });

@@ -127,6 +127,7 @@ class RTCPeerConnection : public Endpoint {
  private:
   friend class RTCDataChannel;
   friend class RTCRtpSender;
+  friend class RTCRtpReceiver;
   friend class RTCRtpTransceiver;
   struct Section;
   RTCPeerConnection(const RTCConfiguration& config, const RTCEngineOptions& options,

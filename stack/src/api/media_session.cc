@@ -263,6 +263,7 @@ void MediaSession::DeliverMedia(Stream& s, const rtp::RtpPacket& p, Instant now)
     if (!sink.ok()) return;
     s.sink = std::move(*sink);
     s.sink_pt = media_pt;
+    s.sink->SetRetransmissionsExpected(codec->has_feedback("nack") && FindRtxFor(s.neg, media_pt) != nullptr);
   }
   s.sink->OnRtp(media_packet->sequence_number.value(), media_packet->timestamp, media_packet->marker,
                 media_packet->payload, now);
@@ -273,21 +274,13 @@ void MediaSession::DeliverMedia(Stream& s, const rtp::RtpPacket& p, Instant now)
 void MediaSession::UpdateReceiverTrack(Stream& s, Instant now) {
   (void)now;
   auto& receiver = s.t->receiver_;
-  if (!receiver) return;
-  if (receiver->track_) receiver->track_->muted_ = false;  // webrtc-pc §5.3: unmuted when RTP arrives
-  if (s.sink) {
-    auto info = s.sink->Info();
-    RTCTrackInfo& out = receiver->info_;
-    out.kind = s.neg.kind;
-    out.samplesReceived = info.samples_received;
-    out.sampleRate = info.sample_rate;
-    out.dominantHz = info.dominant_hz;
-    out.rms = info.rms;
-    out.framesReceived = info.frames_received;
-    out.framesDecoded = info.frames_decoded;
-    out.width = info.width;
-    out.height = info.height;
-  }
+  if (receiver && receiver->track_) receiver->track_->muted_ = false;  // webrtc-pc §5.3: unmuted when RTP arrives
+}
+
+std::optional<media::TrackInfo> MediaSession::SinkInfo(const RTCRtpTransceiver* t) const {
+  for (const auto& s : streams_)
+    if (s->t == t && s->sink) return s->sink->Info();
+  return std::nullopt;
 }
 
 void MediaSession::SendFeedback(Stream& s, Instant now) {

@@ -78,6 +78,8 @@ class MediaSession {
   std::optional<Outgoing> PollOutgoing();
 
   std::vector<MediaStreamStats> Stats() const;
+  // What the receiving sink of `t` measured (computed on demand: the audio spectrum is not cheap).
+  std::optional<media::TrackInfo> SinkInfo(const RTCRtpTransceiver* t) const;
   // RTP packets that matched no m-section (RFC 8843 §9.2: dropped).
   uint64_t unroutable_packets() const { return unroutable_; }
 

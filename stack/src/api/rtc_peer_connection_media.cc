@@ -180,7 +180,21 @@ absl::Status RTCRtpSender::setParameters(const RTCRtpSendParameters& parameters)
   return absl::OkStatus();
 }
 
-RTCTrackInfo RTCRtpReceiver::track_info() const { return info_; }
+RTCTrackInfo RTCRtpReceiver::track_info() const {
+  RTCTrackInfo out = info_;
+  if (!transceiver_ || !transceiver_->pc_ || !transceiver_->pc_->media_) return out;
+  auto info = transceiver_->pc_->media_->SinkInfo(transceiver_);
+  if (!info) return out;
+  out.samplesReceived = info->samples_received;
+  out.sampleRate = info->sample_rate;
+  out.dominantHz = info->dominant_hz;
+  out.rms = info->rms;
+  out.framesReceived = info->frames_received;
+  out.framesDecoded = info->frames_decoded;
+  out.width = info->width;
+  out.height = info->height;
+  return out;
+}
 
 absl::Status RTCRtpTransceiver::setDirection(RTCRtpTransceiverDirection d) {
   // §5.4 direction setter.

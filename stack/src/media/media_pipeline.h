@@ -106,6 +106,9 @@ class MediaSink {
   // Video: true once after the sink found it cannot decode without a key frame (a gap in a
   // frame, or no key frame yet after 500 ms): the RTP layer sends a PLI. Resets on read.
   virtual bool TakeKeyframeRequest() = 0;
+  // Video: NACK/RTX was negotiated, so a gap is waited on (up to 400 ms) rather than given up as
+  // soon as a later frame is complete. Audio ignores it.
+  virtual void SetRetransmissionsExpected(bool expected) { (void)expected; }
   virtual TrackInfo Info() const = 0;
   virtual uint64_t malformed_payloads() const = 0;
 };

@@ -1,6 +1,5 @@
 // Sinks: reorder, depacketize, decode and measure (media_pipeline.h).
 #include <algorithm>
-#include <deque>
 #include <map>
 
 #include "absl/status/status.h"
@@ -21,6 +20,10 @@ using internal::CodecId;
 
 // Packets are held for reordering at most this long (or this much media time).
 constexpr Duration kHoldTime = std::chrono::milliseconds(100);
+// Video waits longer for a missing packet: NACK → RTX recovery (RFC 4585/4588) takes a round trip
+// plus the sender's pacing, and a frame given up costs a PLI and a key frame. libwebrtc's video
+// jitter buffer waits for retransmissions in the same way (up to its max wait, ~hundreds of ms).
+constexpr Duration kVideoHoldTime = std::chrono::milliseconds(400);
 // Bounds on the buffers, whatever the network sends.
 constexpr size_t kMaxHeldPackets = 512;
 
@@ -127,16 +130,15 @@ class OpusAudioDecoder : public AudioDecoder {
 
 class AudioSink : public MediaSink {
  public:
-  AudioSink(uint32_t rate, std::unique_ptr<AudioDecoder> decoder) : rate_(rate), decoder_(std::move(decoder)) {}
+  AudioSink(uint32_t rate, std::unique_ptr<AudioDecoder> decoder)
+      : rate_(rate), decoder_(std::move(decoder)), history_(rate, 0.0f) {}
   MediaKind kind() const override { return MediaKind::kAudio; }
   bool TakeKeyframeRequest() override { return false; }
   uint64_t malformed_payloads() const override { return malformed_; }
 
+  // An empty payload (a padding-only packet, RFC 3550 §5.1, once the RTP layer removed the
+  // padding) only fills its sequence number.
   void OnRtp(uint16_t seq, uint32_t timestamp, bool marker, ByteView payload, Instant now) override {
-    if (payload.empty()) {
-      ++malformed_;
-      return;
-    }
     int64_t ext = unwrapper_.Unwrap(seq);
     if (next_seq_ && ext < *next_seq_) return;   // late (already concealed) or a duplicate
     if (buffer_.count(ext)) return;              // duplicate
@@ -151,9 +153,17 @@ class AudioSink : public MediaSink {
     info.samples_received = samples_received_;
     info.sample_rate = rate_;
     info.concealed_samples = concealed_;
-    AudioMeasurement m = MeasureAudio(std::vector<float>(history_.begin(), history_.end()), rate_);
-    info.rms = m.rms;
-    info.dominant_hz = m.dominant_hz;
+    // The spectrum (a 64k-point FFT at 48 kHz) is recomputed after every 100 ms of new audio, so
+    // Info() stays cheap when polled per packet; rms/dominant_hz lag by less than 100 ms.
+    if (!measured_ || samples_received_ - measured_at_ >= rate_ / 10) {
+      std::vector<float> last_second;
+      last_second.reserve(filled_);
+      for (size_t i = 0; i < filled_; ++i) last_second.push_back(history_[(write_ + rate_ - filled_ + i) % rate_]);
+      measured_ = MeasureAudio(last_second, rate_);
+      measured_at_ = samples_received_;
+    }
+    info.rms = measured_->rms;
+    info.dominant_hz = measured_->dominant_hz;
     return info;
   }
 
@@ -191,7 +201,8 @@ class AudioSink : public MediaSink {
   void ConcealGap(int64_t lost_packets, const Held& next) {
     int64_t missing = -1;
     if (expected_ts_) missing = static_cast<int32_t>(next.timestamp - *expected_ts_);
-    if (missing <= 0 || missing > rate_) missing = lost_packets * static_cast<int64_t>(last_frame_samples_);
+    // The timestamp gap is what is missing; without a usable one, count lost packets.
+    if (missing < 0 || missing > rate_) missing = lost_packets * static_cast<int64_t>(last_frame_samples_);
     missing = std::min<int64_t>(missing, rate_);  // never more than a second
     if (missing <= 0) return;
     std::vector<float> pcm;
@@ -201,6 +212,7 @@ class AudioSink : public MediaSink {
   }
 
   void Play(const Held& p) {
+    if (p.payload.empty()) return;  // padding filler
     std::vector<float> pcm;
     if (!decoder_->Decode(p.payload, &pcm)) {
       ++malformed_;
@@ -218,8 +230,11 @@ class AudioSink : public MediaSink {
 
   void Append(const std::vector<float>& pcm) {
     samples_received_ += pcm.size();
-    history_.insert(history_.end(), pcm.begin(), pcm.end());
-    while (history_.size() > rate_) history_.pop_front();  // the last second
+    for (float v : pcm) {  // ring buffer of the last second
+      history_[write_] = v;
+      write_ = (write_ + 1) % rate_;
+    }
+    filled_ = std::min<size_t>(filled_ + pcm.size(), rate_);
   }
 
   uint32_t rate_;
@@ -229,14 +244,19 @@ class AudioSink : public MediaSink {
   std::optional<int64_t> next_seq_;
   std::optional<uint32_t> expected_ts_;
   uint32_t last_frame_samples_ = 0;
-  std::deque<float> history_;
+  std::vector<float> history_;  // ring buffer of `rate_` samples
+  size_t write_ = 0, filled_ = 0;
   uint64_t samples_received_ = 0, concealed_ = 0, malformed_ = 0;
+  mutable std::optional<AudioMeasurement> measured_;
+  mutable uint64_t measured_at_ = 0;
 };
 
 // ---- video ----
 
+#ifdef REFRTC_HAVE_VPX
 // Decoding is only attempted for pictures up to this size (bounds memory on hostile input).
 constexpr uint32_t kMaxDecodePixels = 4096 * 2304;
+#endif
 
 class Vp8Sink : public MediaSink {
  public:
@@ -250,6 +270,7 @@ class Vp8Sink : public MediaSink {
   }
   MediaKind kind() const override { return MediaKind::kVideo; }
   uint64_t malformed_payloads() const override { return malformed_; }
+  void SetRetransmissionsExpected(bool expected) override { retransmissions_expected_ = expected; }
   bool TakeKeyframeRequest() override {
     bool r = request_pending_;
     request_pending_ = false;
@@ -267,8 +288,10 @@ class Vp8Sink : public MediaSink {
     return info;
   }
 
+  // An empty payload is a padding-only packet (libwebrtc probes bandwidth with them on the media
+  // SSRC when RTX is not negotiated): it only fills its sequence number, so it is not a loss.
   void OnRtp(uint16_t seq, uint32_t timestamp, bool marker, ByteView payload, Instant now) override {
-    auto desc = ParseVp8Descriptor(payload);
+    auto desc = payload.empty() ? absl::StatusOr<Vp8Descriptor>(Vp8Descriptor()) : ParseVp8Descriptor(payload);
     if (!desc.ok()) {
       ++malformed_;
       return;
@@ -281,8 +304,11 @@ class Vp8Sink : public MediaSink {
       Held h;
       h.timestamp = timestamp;
       h.marker = marker;
-      h.start = desc->starts_frame();
-      h.data.assign(payload.begin() + desc->header_size, payload.end());
+      h.filler = payload.empty();
+      h.start = !h.filler && desc->starts_frame();
+      if (!h.filler) h.data.assign(payload.begin() + desc->header_size, payload.end());
+      h.picture_id = desc->picture_id;
+      h.picture_id_15bit = desc->picture_id_15bit;
       h.arrival = now;
       buffer_[ext] = std::move(h);
       Process(now);
@@ -295,6 +321,9 @@ class Vp8Sink : public MediaSink {
     uint32_t timestamp = 0;
     bool marker = false;
     bool start = false;  // S=1 and PID=0: the first packet of a frame (RFC 7741 §4.2)
+    bool filler = false;  // empty payload (padding)
+    std::optional<uint16_t> picture_id;
+    bool picture_id_15bit = false;
     Bytes data;          // the VP8 payload after the descriptor
     Instant arrival;
   };
@@ -306,6 +335,7 @@ class Vp8Sink : public MediaSink {
   std::optional<Iter> FrameEnd(Iter first) {
     Iter it = first;
     while (true) {
+      if (it->second.filler) return std::nullopt;  // never inside a frame
       if (it->second.marker) return it;
       Iter next = std::next(it);
       if (next == buffer_.end() || next->first != it->first + 1) return std::nullopt;
@@ -330,6 +360,11 @@ class Vp8Sink : public MediaSink {
   void Process(Instant now) {
     while (!buffer_.empty()) {
       Iter front = buffer_.begin();
+      if (front->second.filler && (!next_seq_ || front->first == *next_seq_)) {
+        if (next_seq_) ++*next_seq_;
+        buffer_.erase(front);
+        continue;
+      }
       if (!next_seq_ && front->second.start) next_seq_ = front->first;  // first frame start
       if (next_seq_ && front->first == *next_seq_) {
         if (!front->second.start) {
@@ -337,16 +372,27 @@ class Vp8Sink : public MediaSink {
           DropFrontFrame();
           continue;
         }
+        if (gap_unverified_ && !FollowsLastFrame(front->second)) {
+          OnFrameLost();  // packets of at least one frame were in the gap
+          continue;
+        }
+        gap_unverified_ = false;
         if (auto end = FrameEnd(front)) {
           Deliver(front, std::next(*end));
           continue;
         }
       }
-      // Incomplete front frame, or a gap before it: wait until a later frame is complete or the
-      // oldest held packet is kHoldTime old.
+      // Incomplete front frame, or a gap before it. Without retransmissions: wait until a later
+      // frame is complete or the oldest held packet is kHoldTime old. With NACK/RTX negotiated the
+      // missing packets usually arrive a round trip later, so only the age (kVideoHoldTime) ends
+      // the wait.
       Instant oldest = front->second.arrival;
       for (const auto& [s, p] : buffer_) oldest = std::min(oldest, p.arrival);
-      if (now - oldest < kHoldTime && !LaterFrameComplete()) break;
+      if (retransmissions_expected_) {
+        if (now - oldest < kVideoHoldTime && buffer_.size() <= kMaxHeldPackets) break;
+      } else if (now - oldest < kHoldTime && !LaterFrameComplete()) {
+        break;
+      }
       GiveUp();
     }
   }
@@ -359,10 +405,11 @@ class Vp8Sink : public MediaSink {
       buffer_.erase(front);  // a packet of a frame whose start we never saw
       return;
     }
-    if (front->first != *next_seq_ && front->second.start) {
-      // Packets before the front (at least the end of a frame, maybe whole frames) are lost.
+    if (front->first != *next_seq_) {
+      // Skip the missing packets; whether they carried media is decided when the next frame
+      // starts (PictureID continuity), since padding-only packets get lost too.
       next_seq_ = front->first;
-      OnFrameLost();
+      gap_unverified_ = true;
       return;
     }
     DropFrontFrame();
@@ -383,7 +430,15 @@ class Vp8Sink : public MediaSink {
     OnFrameLost();
   }
 
+  // RFC 7741 §4.2: consecutive PictureIDs mean no frame was lost between the two.
+  bool FollowsLastFrame(const Held& h) const {
+    if (!last_picture_id_ || !h.picture_id) return false;
+    const uint16_t mask = h.picture_id_15bit ? 0x7FFF : 0x7F;
+    return *h.picture_id == ((*last_picture_id_ + 1) & mask);
+  }
+
   void OnFrameLost() {
+    gap_unverified_ = false;
     ++frames_dropped_;
     waiting_for_key_ = true;
     loss_pending_ = true;
@@ -396,6 +451,7 @@ class Vp8Sink : public MediaSink {
       frame.insert(frame.end(), it->second.data.begin(), it->second.data.end());
       last = it->first;
     }
+    last_picture_id_ = begin->second.picture_id;
     buffer_.erase(begin, end);
     next_seq_ = last + 1;
 
@@ -444,8 +500,11 @@ class Vp8Sink : public MediaSink {
   SeqUnwrapper unwrapper_;
   std::map<int64_t, Held> buffer_;
   std::optional<int64_t> next_seq_;
+  std::optional<uint16_t> last_picture_id_;  // of the last assembled frame
   std::optional<Instant> first_packet_, last_request_;
   bool waiting_for_key_ = true, loss_pending_ = false, request_pending_ = false;
+  bool retransmissions_expected_ = false;  // SetRetransmissionsExpected
+  bool gap_unverified_ = false;  // sequence numbers were skipped; check the next frame's PictureID
   uint64_t frames_received_ = 0, frames_decoded_ = 0, keyframes_received_ = 0, frames_dropped_ = 0;
   uint64_t malformed_ = 0;
   uint32_t width_ = 0, height_ = 0;

@@ -1,4 +1,5 @@
 // Synthetic sources: generate, encode and packetize (media_pipeline.h).
+#include <algorithm>
 #include <cmath>
 
 #include "absl/status/status.h"
@@ -85,7 +86,7 @@ class G711Encoder : public AudioEncoder {
 // §3.1: the TOC byte's s flag says mono).
 class OpusAudioEncoder : public AudioEncoder {
  public:
-  static absl::StatusOr<std::unique_ptr<OpusAudioEncoder>> Create() {
+  static absl::StatusOr<std::unique_ptr<OpusAudioEncoder>> Create(size_t max_payload) {
     int err = 0;
     OpusEncoder* enc = opus_encoder_create(48000, 1, OPUS_APPLICATION_AUDIO, &err);
     if (err != OPUS_OK || !enc) return absl::InternalError(absl::StrCat("opus_encoder_create: ", opus_strerror(err)));
@@ -94,11 +95,11 @@ class OpusAudioEncoder : public AudioEncoder {
     // useinbandfec=1 (RFC 7587 §6.1) is what we offer: carry LBRR data for the previous frame.
     opus_encoder_ctl(enc, OPUS_SET_INBAND_FEC(1));
     opus_encoder_ctl(enc, OPUS_SET_PACKET_LOSS_PERC(5));
-    return std::unique_ptr<OpusAudioEncoder>(new OpusAudioEncoder(enc));
+    return std::unique_ptr<OpusAudioEncoder>(new OpusAudioEncoder(enc, std::min<size_t>(max_payload, 1275)));
   }
   ~OpusAudioEncoder() override { opus_encoder_destroy(enc_); }
   Bytes Encode(const std::vector<float>& pcm) override {
-    Bytes out(1275);  // RFC 6716 §3.2.1: the largest single frame
+    Bytes out(max_bytes_);  // RFC 6716 §3.2.1: at most 1275 bytes; libopus fits the rate to it
     opus_int32 n = opus_encode_float(enc_, pcm.data(), static_cast<int>(pcm.size()), out.data(),
                                      static_cast<opus_int32>(out.size()));
     if (n < 0) n = 0;
@@ -107,8 +108,9 @@ class OpusAudioEncoder : public AudioEncoder {
   }
 
  private:
-  explicit OpusAudioEncoder(OpusEncoder* enc) : enc_(enc) {}
+  OpusAudioEncoder(OpusEncoder* enc, size_t max_bytes) : enc_(enc), max_bytes_(max_bytes) {}
   OpusEncoder* enc_;
+  size_t max_bytes_;
 };
 #endif
 
@@ -297,7 +299,7 @@ absl::StatusOr<std::unique_ptr<MediaSource>> MediaSource::Create(absl::string_vi
     std::unique_ptr<AudioEncoder> encoder;
     if (*id == CodecId::kOpus) {
 #ifdef REFRTC_HAVE_OPUS
-      auto enc = OpusAudioEncoder::Create();
+      auto enc = OpusAudioEncoder::Create(max_payload);
       if (!enc.ok()) return enc.status();
       encoder = std::move(*enc);
 #endif
