@@ -122,57 +122,11 @@ json NativeDriver::PcState(const Pc& p) const {
 }
 
 json NativeDriver::Stats(const Pc& p) const {
-  // A first RTCStatsReport (webrtc-stats §3): peer-connection, transport, candidate-pair and
-  // data-channel, from the engine's counters. The full report comes with issue D.
-  const auto& pc = *p.pc;
+  // The whole RTCStatsReport (webrtc-stats) comes from the stack (refrtc/rtc_json.h), shared with
+  // the WASM binding; the driver only supplies the wall clock.
   double ts = std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
-  json stats = json::array();
-  uint64_t opened = 0;
-  for (const auto& [h, c] : channels_)
-    if (c.pc == p.name) ++opened;
-  stats.push_back({{"id", "P"}, {"type", "peer-connection"}, {"timestamp", ts}, {"dataChannelsOpened", opened}});
-  const auto& counters = pc.transport_stack().counters();
-  auto dtls = pc.dtlsTransport();
-  json transport{{"id", "T01"},
-                 {"type", "transport"},
-                 {"timestamp", ts},
-                 {"packetsSent", counters.sent},
-                 {"packetsReceived", counters.received},
-                 {"bytesSent", counters.bytes_sent},
-                 {"bytesReceived", counters.bytes_received},
-                 {"dtlsState", ToString(dtls.state)},
-                 {"iceState", ToString(pc.iceConnectionState())},
-                 {"iceRole", ToString(dtls.iceTransport.role)}};
-  if (!dtls.cipherSuite.empty()) transport["dtlsCipher"] = dtls.cipherSuite;
-  if (dtls.iceTransport.selectedLocal) {
-    transport["selectedCandidatePairId"] = "CP1";
-    stats.push_back({{"id", "CP1"},
-                     {"type", "candidate-pair"},
-                     {"timestamp", ts},
-                     {"transportId", "T01"},
-                     {"state", "succeeded"},
-                     {"nominated", true},
-                     {"localAddress", *dtls.iceTransport.selectedLocal},
-                     {"remoteAddress", *dtls.iceTransport.selectedRemote}});
-  }
-  stats.push_back(transport);
-  AppendRtpStats(pc, ts, "T01", stats);
-  for (const auto& [h, c] : channels_) {
-    if (c.pc != p.name) continue;
-    json d{{"id", "D" + h},
-           {"type", "data-channel"},
-           {"timestamp", ts},
-           {"label", c.ch->label()},
-           {"protocol", c.ch->protocol()},
-           {"state", ToString(c.ch->readyState())},
-           {"messagesSent", c.messages_sent},
-           {"bytesSent", c.bytes_sent},
-           {"messagesReceived", c.ch->messages_received()},
-           {"bytesReceived", c.ch->bytes_received()}};
-    d["dataChannelIdentifier"] = c.ch->id() ? json(*c.ch->id()) : json(nullptr);
-    stats.push_back(d);
-  }
-  return stats;
+  auto report = RTCStatsReportJson(*p.pc, ts);
+  return report.ok() ? *report : json::array();
 }
 
 void NativeDriver::PumpSendMany(Channel& c) {

@@ -53,6 +53,8 @@ class RTCDataChannel {
   // Not W3C: counters the driver reports (messagesReceived/bytesReceived).
   uint64_t messages_received() const { return messages_received_; }
   uint64_t bytes_received() const { return bytes_received_; }
+  uint64_t messages_sent() const { return messages_sent_; }
+  uint64_t bytes_sent() const { return bytes_sent_; }
   // A process-unique handle, stable for the channel's life (drivers name channels by it).
   uint64_t handle() const { return handle_; }
 
@@ -72,6 +74,8 @@ class RTCDataChannel {
   std::string binary_type_ = "arraybuffer";
   uint64_t messages_received_ = 0;
   uint64_t bytes_received_ = 0;
+  uint64_t messages_sent_ = 0;
+  uint64_t bytes_sent_ = 0;
   uint64_t handle_;
   bool opened_in_sctp_ = false;
 };

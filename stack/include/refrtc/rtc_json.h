@@ -54,4 +54,14 @@ class RTCPeerConnection;
 void AppendRtpStats(const RTCPeerConnection& pc, double timestamp_ms, const std::string& transport_id,
                     nlohmann::json& stats);
 
+// W3C webrtc-pc §8.2 getStats(selector) as webrtc-stats RTCStats objects (an array): peer-connection,
+// transport, certificate (local and remote), local-candidate, remote-candidate, candidate-pair
+// (the selected one, with STUN round-trip times), data-channel, and the RTP objects of
+// AppendRtpStats. `timestamp_ms` is the host's wall clock (the engine has none). With a selector
+// track (webrtc-pc §8.5 "stats selection algorithm"): only the outbound (sender's track) or inbound
+// (receiver's track) RTP stream and the objects it references; a track that no sender or receiver
+// of this peer connection has is InvalidAccessError.
+absl::StatusOr<nlohmann::json> RTCStatsReportJson(const RTCPeerConnection& pc, double timestamp_ms,
+                                                  const std::shared_ptr<MediaStreamTrack>& selector = nullptr);
+
 }  // namespace refrtc

@@ -104,6 +104,12 @@ class RTCPeerConnection : public Endpoint {
   // Not W3C: the per-transceiver RTP counters behind getStats (webrtc-stats RTP stream stats).
   std::vector<MediaStreamStats> media_stats() const;
   uint64_t unroutable_rtp_packets() const;
+  // Not W3C: what getStats reports about candidates and channels (see rtc_json.h RTCStatsReportJson).
+  const std::vector<std::string>& local_candidates() const { return local_candidates_; }
+  const std::vector<std::string>& remote_candidates() const { return remote_candidates_; }
+  const std::vector<std::shared_ptr<RTCDataChannel>>& data_channels() const { return channels_; }
+  uint64_t data_channels_opened() const { return data_channels_opened_; }
+  uint64_t data_channels_closed() const { return data_channels_closed_; }
 
   // --- events and time ---
   std::optional<RTCEvent> PollEvent();
@@ -220,6 +226,7 @@ class RTCPeerConnection : public Endpoint {
   static uint64_t next_channel_handle_;
 
   std::deque<RTCEvent> events_;
+  uint64_t data_channels_opened_ = 0, data_channels_closed_ = 0;  // webrtc-stats RTCPeerConnectionStats
 
   // Media.
   std::vector<std::shared_ptr<RTCRtpTransceiver>> transceivers_;  // §4.4.1.1 [[Transceivers]], creation order

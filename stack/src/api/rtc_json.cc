@@ -1,10 +1,18 @@
 #include "refrtc/rtc_json.h"
 
+#include <map>
 #include <set>
 
 #include "api/media_session.h"
+#include "dtls/certificate.h"
+#include "dtls/dtls_transport.h"
+#include "engine/transport_stack.h"
+#include "ice/candidate.h"
+#include "srtp/srtp_session.h"
+#include "util/codec.h"
 #include "refrtc/rtc_peer_connection.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "util/dom_exception.h"
 
@@ -399,6 +407,225 @@ void AppendRtpStats(const RTCPeerConnection& pc, double ts, const std::string& t
       stats.push_back(in);
     }
   }
+}
+
+}  // namespace refrtc
+
+// ---------------------------------------------------------------------------------------------
+// getStats (webrtc-stats)
+
+namespace refrtc {
+namespace {
+
+nlohmann::json CandidateStats(const std::string& text, const std::string& id, const std::string& type, double ts,
+                              const std::string& transport_id) {
+  auto c = ice::Candidate::Parse(text);
+  if (!c.ok()) return nullptr;
+  nlohmann::json j{{"id", id},
+                   {"type", type},
+                   {"timestamp", ts},
+                   {"transportId", transport_id},
+                   {"address", c->address},
+                   {"port", c->port},
+                   {"protocol", c->protocol},
+                   {"candidateType", ice::CandidateTypeName(c->type)},
+                   {"priority", c->priority},
+                   {"foundation", c->foundation}};
+  if (!c->related_address.empty()) {
+    j["relatedAddress"] = c->related_address;
+    j["relatedPort"] = c->related_port;
+  }
+  if (!c->tcptype.empty()) j["tcpType"] = c->tcptype;
+  auto ufrag = c->extensions.find("ufrag");
+  if (ufrag != c->extensions.end()) j["usernameFragment"] = ufrag->second;
+  return j;
+}
+
+// "ip:port" of a candidate's address, to find the selected pair's candidates.
+std::string HostPort(const std::string& text) {
+  auto c = ice::Candidate::Parse(text);
+  if (!c.ok()) return "";
+  auto a = c->socket_address();
+  return a ? a->ToString() : "";
+}
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> RTCStatsReportJson(const RTCPeerConnection& pc, double ts,
+                                                  const std::shared_ptr<MediaStreamTrack>& selector) {
+  using nlohmann::json;
+  const std::string tid = "T01";
+  json stats = json::array();
+  json rtp = json::array();
+  AppendRtpStats(pc, ts, tid, rtp);
+  if (selector) {
+    // webrtc-pc §8.5: the selector must belong to exactly one sender or receiver.
+    std::string want_type, want_track;
+    int matches = 0;
+    for (const auto& t : pc.getTransceivers()) {
+      if (t->sender()->track() == selector) {
+        ++matches;
+        want_type = "outbound-rtp";
+      }
+      if (t->receiver()->track() == selector) {
+        ++matches;
+        want_type = "inbound-rtp";
+      }
+    }
+    if (matches != 1) return InvalidAccessError("The selector is not the track of exactly one sender or receiver");
+    // The stream object of that track, and everything it references by id, transitively.
+    std::map<std::string, json> by_id;
+    for (const auto& s : rtp) by_id[s["id"].get<std::string>()] = s;
+    std::set<std::string> keep;
+    std::vector<std::string> todo;
+    for (const auto& s : rtp) {
+      if (s["type"] != want_type) continue;
+      bool mine = want_type == "inbound-rtp" ? s.value("trackIdentifier", "") == selector->id()
+                                             : by_id.count(s.value("mediaSourceId", "")) &&
+                                                   by_id[s.value("mediaSourceId", "")].value("trackIdentifier", "") == selector->id();
+      if (mine) todo.push_back(s["id"].get<std::string>());
+    }
+    while (!todo.empty()) {
+      std::string id = todo.back();
+      todo.pop_back();
+      if (!keep.insert(id).second || !by_id.count(id)) continue;
+      for (const char* ref : {"codecId", "remoteId", "localId", "mediaSourceId"}) {
+        if (by_id[id].contains(ref)) todo.push_back(by_id[id][ref].get<std::string>());
+      }
+    }
+    json filtered = json::array();
+    for (const auto& s : rtp)
+      if (keep.count(s["id"].get<std::string>())) filtered.push_back(s);
+    rtp = filtered;
+  }
+
+  // peer-connection (webrtc-stats §7.11).
+  if (!selector)
+    stats.push_back({{"id", "P"},
+                     {"type", "peer-connection"},
+                     {"timestamp", ts},
+                     {"dataChannelsOpened", pc.data_channels_opened()},
+                     {"dataChannelsClosed", pc.data_channels_closed()}});
+
+  // transport (§7.14), certificates (§7.16).
+  const auto& counters = pc.transport_stack().counters();
+  auto dtls = pc.dtlsTransport();
+  json transport{{"id", tid},
+                 {"type", "transport"},
+                 {"timestamp", ts},
+                 {"packetsSent", counters.sent},
+                 {"packetsReceived", counters.received},
+                 {"bytesSent", counters.bytes_sent},
+                 {"bytesReceived", counters.bytes_received},
+                 {"dtlsState", ToString(dtls.state)},
+                 {"iceState", ToString(pc.iceConnectionState())},
+                 {"iceRole", ToString(dtls.iceTransport.role)},
+                 {"iceLocalUsernameFragment", pc.transport_stack().ice().local_credentials().ufrag}};
+  if (!dtls.cipherSuite.empty()) {
+    transport["dtlsCipher"] = dtls.cipherSuite;
+    transport["tlsVersion"] = "FEFD";  // DTLS 1.2 (RFC 6347 §4.1)
+  }
+  if (auto profile = pc.transport_stack().srtp_profile()) transport["srtpCipher"] = srtp::ProfileName(*profile);
+  if (auto cert = pc.certificate()) {
+    auto fps = cert->getFingerprints();
+    if (!fps.empty()) {
+      transport["localCertificateId"] = "CFlocal";
+      stats.push_back({{"id", "CFlocal"},
+                       {"type", "certificate"},
+                       {"timestamp", ts},
+                       {"fingerprint", fps.front().value},
+                       {"fingerprintAlgorithm", fps.front().algorithm},
+                       {"base64Certificate", Base64Encode(cert->engine_certificate()->Der())}});
+    }
+  }
+  Bytes remote_der = pc.transport_stack().dtls().remote_certificate_der();
+  if (!remote_der.empty()) {
+    transport["remoteCertificateId"] = "CFremote";
+    auto digest = dtls::CertificateDigest("sha-256", remote_der);
+    std::string fp;
+    if (digest) {
+      for (size_t i = 0; i < digest->size(); ++i)
+        absl::StrAppend(&fp, i ? ":" : "", absl::AsciiStrToUpper(HexEncode(ByteView(&(*digest)[i], 1))));
+    }
+    stats.push_back({{"id", "CFremote"},
+                     {"type", "certificate"},
+                     {"timestamp", ts},
+                     {"fingerprint", fp},
+                     {"fingerprintAlgorithm", "sha-256"},
+                     {"base64Certificate", Base64Encode(remote_der)}});
+  }
+
+  // Candidates (§7.13) and the selected pair (§7.12).
+  std::map<std::string, std::string> local_ids, remote_ids;  // "ip:port" → stats id
+  int n = 0;
+  for (const auto& c : pc.local_candidates()) {
+    std::string id = absl::StrCat("I", ++n);
+    json j = CandidateStats(c, id, "local-candidate", ts, tid);
+    if (j.is_null()) continue;
+    local_ids.emplace(HostPort(c), id);
+    stats.push_back(j);
+  }
+  for (const auto& c : pc.remote_candidates()) {
+    std::string id = absl::StrCat("I", ++n);
+    json j = CandidateStats(c, id, "remote-candidate", ts, tid);
+    if (j.is_null()) continue;
+    remote_ids.emplace(HostPort(c), id);
+    stats.push_back(j);
+  }
+  if (auto sel = pc.transport_stack().ice().selected_pair()) {
+    transport["selectedCandidatePairId"] = "CP1";
+    std::string l = sel->first.ToString(), r = sel->second.ToString();
+    // A peer-reflexive remote (learned from a check, RFC 8445 §7.3.1.3) has no signalled candidate.
+    if (!remote_ids.count(r)) {
+      std::string id = absl::StrCat("I", ++n);
+      remote_ids[r] = id;
+      stats.push_back({{"id", id}, {"type", "remote-candidate"}, {"timestamp", ts}, {"transportId", tid},
+                       {"address", sel->second.IpString()}, {"port", sel->second.port()}, {"protocol", "udp"},
+                       {"candidateType", "prflx"}});
+    }
+    json pair{{"id", "CP1"},
+              {"type", "candidate-pair"},
+              {"timestamp", ts},
+              {"transportId", tid},
+              {"state", "succeeded"},
+              {"nominated", pc.transport_stack().ice().selected_pair_nominated()},
+              {"localAddress", l},
+              {"remoteAddress", r},
+              {"remoteCandidateId", remote_ids[r]},
+              {"bytesSent", counters.bytes_sent},
+              {"bytesReceived", counters.bytes_received},
+              {"packetsSent", counters.sent},
+              {"packetsReceived", counters.received}};
+    if (local_ids.count(l)) pair["localCandidateId"] = local_ids[l];
+    if (auto ps = pc.transport_stack().ice().pair_stats(sel->first, sel->second)) {
+      pair["requestsSent"] = ps->requests_sent;
+      pair["responsesReceived"] = ps->responses_received;
+      if (ps->current_rtt) pair["currentRoundTripTime"] = std::chrono::duration<double>(*ps->current_rtt).count();
+      pair["totalRoundTripTime"] = std::chrono::duration<double>(ps->total_rtt).count();
+    }
+    stats.push_back(pair);
+  }
+  stats.push_back(transport);
+
+  // data-channel (§7.10).
+  if (!selector) {
+    for (const auto& ch : pc.data_channels()) {
+      json d{{"id", absl::StrCat("D", ch->handle())},
+             {"type", "data-channel"},
+             {"timestamp", ts},
+             {"label", ch->label()},
+             {"protocol", ch->protocol()},
+             {"state", ToString(ch->readyState())},
+             {"messagesSent", ch->messages_sent()},
+             {"bytesSent", ch->bytes_sent()},
+             {"messagesReceived", ch->messages_received()},
+             {"bytesReceived", ch->bytes_received()}};
+      d["dataChannelIdentifier"] = ch->id() ? json(*ch->id()) : json(nullptr);
+      stats.push_back(d);
+    }
+  }
+  for (auto& s : rtp) stats.push_back(std::move(s));
+  return stats;
 }
 
 }  // namespace refrtc

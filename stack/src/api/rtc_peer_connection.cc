@@ -1003,6 +1003,8 @@ absl::Status RTCPeerConnection::ChannelSend(RTCDataChannel* ch, ByteView data, b
     return OperationError(st.message());
   }
   ch->buffered_amount_ += data.size();
+  ++ch->messages_sent_;
+  ch->bytes_sent_ += data.size();
   stack_->Pump(now_);
   ProcessTransportEvents();
   return absl::OkStatus();
@@ -1031,6 +1033,8 @@ void RTCPeerConnection::ChannelSetLowThreshold(RTCDataChannel* ch, uint64_t v) {
 }
 
 void RTCPeerConnection::CloseChannelLocally(const std::shared_ptr<RTCDataChannel>& ch, bool fire_events) {
+  // webrtc-stats dataChannelsClosed: channels that left the "open" state.
+  if (ch->state_ == RTCDataChannelState::kOpen || ch->state_ == RTCDataChannelState::kClosing) ++data_channels_closed_;
   ch->state_ = RTCDataChannelState::kClosed;
   ch->buffered_amount_ = 0;
   if (fire_events) Emit({RTCEventType::kChannelClose, "", std::nullopt, ch});
@@ -1163,6 +1167,7 @@ void RTCPeerConnection::ProcessTransportEvents() {
               auto it = by_stream_.find(e.id.value());
               if (it != by_stream_.end() && it->second->state_ == RTCDataChannelState::kConnecting) {
                 it->second->state_ = RTCDataChannelState::kOpen;
+                ++data_channels_opened_;
                 Emit({RTCEventType::kChannelOpen, "", std::nullopt, it->second});
               }
             } else if constexpr (std::is_same_v<T, sctp::EventIncomingChannel>) {
@@ -1181,6 +1186,7 @@ void RTCPeerConnection::ProcessTransportEvents() {
               channels_.push_back(ch);
               by_stream_[e.id.value()] = ch;
               Emit({RTCEventType::kDataChannel, "", std::nullopt, ch});
+              ++data_channels_opened_;
               Emit({RTCEventType::kChannelOpen, "", std::nullopt, ch});
             } else if constexpr (std::is_same_v<T, sctp::EventMessage>) {
               auto it = by_stream_.find(e.id.value());

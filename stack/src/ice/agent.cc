@@ -526,6 +526,8 @@ void Agent::Emit(Transaction& tx) {
   Queue(Transmit{tx.local, tx.remote, tx.packet});
   ++tx.sends;
   Instant sent = tx.next;
+  tx.last_sent = sent;
+  if (tx.kind != TxKind::kGather && pair_stats_.size() < 4096) ++pair_stats_[{tx.local, tx.remote}].requests_sent;
   tx.next = sent + tx.rto;
   tx.rto = std::min(tx.rto * 2, tx.rto_max);
 }
@@ -1043,6 +1045,7 @@ void Agent::HandleResponse(ByteView raw, const StunMessage& msg, const SocketAdd
   // (RFC 8445 §7.2.5, RFC 8489 §9.1.4); anything else is discarded without state change.
   if (!msg.has_message_integrity() || !stun::VerifyMessageIntegrity(raw, AsBytes(tx.remote_pwd)).ok())
     return;
+  if (msg.cls() == StunClass::kSuccessResponse && remote == tx.remote && local == tx.local) CountResponse(tx, now);
   transactions_.erase(it);
 
   if (tx.kind == TxKind::kConsent) {
@@ -1090,6 +1093,25 @@ void Agent::HandleResponse(ByteView raw, const StunMessage& msg, const SocketAdd
   RefreshConsent(tx.local, tx.remote, now);
   UpdateSelection(now);
   MaybeNominate(now);
+}
+
+void Agent::CountResponse(const Transaction& tx, Instant now) {
+  auto it = pair_stats_.find({tx.local, tx.remote});
+  if (it == pair_stats_.end()) return;
+  PairStats& ps = it->second;
+  ++ps.responses_received;
+  // Karn's rule: a round trip is only measured for a request that was not retransmitted.
+  if (tx.sends == 1 && now >= tx.last_sent) {
+    ps.current_rtt = now - tx.last_sent;
+    ps.total_rtt += *ps.current_rtt;
+    ++ps.rtt_measurements;
+  }
+}
+
+std::optional<Agent::PairStats> Agent::pair_stats(const SocketAddress& local, const SocketAddress& remote) const {
+  auto it = pair_stats_.find({local, remote});
+  if (it == pair_stats_.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace refrtc::ice

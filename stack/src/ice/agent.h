@@ -25,6 +25,7 @@
 #include <deque>
 #include <memory>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -181,6 +182,15 @@ class Agent {
   }
 
   std::optional<std::pair<SocketAddress, SocketAddress>> selected_pair() const;  // (local, remote)
+  // webrtc-stats RTCIceCandidatePairStats counters of one pair (checks and consent requests).
+  struct PairStats {
+    uint64_t requests_sent = 0;       // connectivity checks + consent requests (retransmissions too)
+    uint64_t responses_received = 0;  // authenticated success responses
+    std::optional<Duration> current_rtt;  // of the last response to a request sent once (Karn)
+    Duration total_rtt{};
+    uint64_t rtt_measurements = 0;
+  };
+  std::optional<PairStats> pair_stats(const SocketAddress& local, const SocketAddress& remote) const;
   // True for a pair that succeeded a check, or from which an authenticated Binding request came
   // (the peer proved it knows our password), or the selected pair. DTLS/SCTP only from these.
   bool IsValidatedRemote(const SocketAddress& local, const SocketAddress& remote) const;
@@ -237,6 +247,7 @@ class Agent {
     Duration rto{};
     Duration rto_max{};
     Instant next{};  // next retransmit, or the final timeout once sends == max_sends
+    Instant last_sent{};
   };
   struct Selected {
     SocketAddress local, remote;
@@ -308,6 +319,8 @@ class Agent {
   std::deque<int> triggered_;
   std::vector<Transaction> transactions_;
   std::optional<Selected> selected_;
+  std::map<std::pair<SocketAddress, SocketAddress>, PairStats> pair_stats_;  // bounded like pairs_
+  void CountResponse(const Transaction& tx, Instant now);
   std::optional<Instant> first_success_;
   std::optional<Instant> last_check_sent_;
   bool gathering_started_ = false;

@@ -147,6 +147,65 @@ TEST(Media, VideoPatternWithLossRecoversByNack) {
     }
 }
 
+TEST(Media, StatsReportHasEveryTypeWithConsistentIdsAndSelectors) {
+  PcPair p(15);
+  testing::LinkConfig link;
+  link.delay = std::chrono::milliseconds(10);
+  p.net.SetDefaultLink(link);
+  auto t = p.a.pc->addTransceiver(Track("tone:440", "a-tone"));
+  ASSERT_TRUE(t.ok());
+  p.Connect("dc");
+  auto bt = TrackEventTransceiver(p.b, "audio");
+  ASSERT_TRUE(bt);
+  p.RunFor(std::chrono::seconds(4));
+  auto report = RTCStatsReportJson(*p.a.pc, 1764000000000.0);
+  ASSERT_TRUE(report.ok()) << report.status();
+  std::map<std::string, nlohmann::json> by_id;
+  std::map<std::string, int> types;
+  for (const auto& s : *report) {
+    ASSERT_TRUE(s.contains("id") && s.contains("type") && s.contains("timestamp")) << s.dump();
+    EXPECT_TRUE(by_id.emplace(s["id"].get<std::string>(), s).second) << "duplicate id " << s["id"];
+    ++types[s["type"].get<std::string>()];
+    EXPECT_EQ(s["timestamp"].get<double>(), 1764000000000.0);
+  }
+  for (const char* type : {"peer-connection", "transport", "certificate", "local-candidate", "remote-candidate",
+                           "candidate-pair", "data-channel", "codec", "media-source", "outbound-rtp",
+                           "remote-inbound-rtp"})
+    EXPECT_GE(types[type], 1) << "missing " << type << ": " << report->dump();
+  EXPECT_EQ(types["certificate"], 2);
+  // Every *Id names an object of the report (webrtc-stats §3: references resolve).
+  for (const auto& [id, s] : by_id)
+    for (auto it = s.begin(); it != s.end(); ++it) {
+      const std::string& key = it.key();
+      if (key.size() > 2 && key.compare(key.size() - 2, 2, "Id") == 0 && it->is_string())
+        EXPECT_TRUE(by_id.count(it->get<std::string>())) << id << "." << key << " = " << *it;
+    }
+  const auto& pair = by_id["CP1"];
+  ASSERT_TRUE(pair.contains("currentRoundTripTime")) << pair.dump();
+  EXPECT_NEAR(pair["currentRoundTripTime"].get<double>(), 0.020, 0.005);
+  EXPECT_GT(pair["responsesReceived"].get<uint64_t>(), 0u);
+  EXPECT_EQ(by_id["T01"]["srtpCipher"], "AES_CM_128_HMAC_SHA1_80");
+  EXPECT_EQ(by_id["P"]["dataChannelsOpened"], 1);
+  // Selector: the sender's track → its outbound-rtp and what it references, nothing inbound.
+  auto sel = RTCStatsReportJson(*p.a.pc, 0, (*t)->sender()->track());
+  ASSERT_TRUE(sel.ok());
+  int outbound = 0, inbound = 0, channels = 0;
+  for (const auto& s : *sel) {
+    outbound += s["type"] == "outbound-rtp";
+    inbound += s["type"] == "inbound-rtp";
+    channels += s["type"] == "data-channel";
+  }
+  EXPECT_EQ(outbound, 1);
+  EXPECT_EQ(inbound, 0);
+  EXPECT_EQ(channels, 0);
+  auto on_b = RTCStatsReportJson(*p.b.pc, 0, bt->receiver()->track());
+  ASSERT_TRUE(on_b.ok());
+  inbound = 0;
+  for (const auto& s : *on_b) inbound += s["type"] == "inbound-rtp";
+  EXPECT_EQ(inbound, 1);
+  EXPECT_EQ(DomErrorName(RTCStatsReportJson(*p.a.pc, 0, Track("silence", "stranger")).status()), "InvalidAccessError");
+}
+
 TEST(Media, ErrorsAndDirections) {
   PcPair p(7);
   EXPECT_EQ(DomErrorName(p.a.pc->addTransceiver("data").status()), "TypeError");
