@@ -11,7 +11,10 @@ namespace {
 
 constexpr Duration kRtcpInterval = std::chrono::seconds(1);  // RFC 3550 §6.2 (libwebrtc uses 1 s too)
 constexpr Duration kMinPliInterval = std::chrono::milliseconds(300);
-constexpr size_t kMaxRtpPayload = 1200;  // leaves room for headers, SRTP and IPv6/UDP under 1280
+constexpr size_t kMaxRtpPayload = 1200;
+// webrtc-pc §5.3: a receiver's track is muted when media stops flowing; like libwebrtc we call
+// 1.5 s without an RTP packet "stopped" (unmuted again by the next packet).
+constexpr Duration kMuteAfter = std::chrono::milliseconds(1500);  // leaves room for headers, SRTP and IPv6/UDP under 1280
 
 bool SameCodec(const sdp::RtpCodec& a, const media::CodecSpec& b) {
   return absl::EqualsIgnoreCase(a.name, b.name) && a.clock_rate == b.clock_rate;
@@ -64,7 +67,8 @@ void MediaSession::Configure(RTCRtpTransceiver* t, const NegotiatedRtp& n, Insta
   std::optional<sdp::RtpCodec> send_codec;
   for (const auto& c : n.codecs) {
     if (c.is_rtx()) continue;
-    if (PipelineCodec(n.kind, c)) {
+    auto spec = PipelineCodec(n.kind, c);
+    if (spec && spec->can_encode) {  // H.264 is receive-only (passthrough): never sent
       send_codec = c;
       break;
     }
@@ -272,9 +276,9 @@ void MediaSession::DeliverMedia(Stream& s, const rtp::RtpPacket& p, Instant now)
 }
 
 void MediaSession::UpdateReceiverTrack(Stream& s, Instant now) {
-  (void)now;
   auto& receiver = s.t->receiver_;
   if (receiver && receiver->track_) receiver->track_->muted_ = false;  // webrtc-pc §5.3: unmuted when RTP arrives
+  s.last_rtp_received = now;
 }
 
 std::optional<media::TrackInfo> MediaSession::SinkInfo(const RTCRtpTransceiver* t) const {
@@ -404,6 +408,10 @@ void MediaSession::HandleTimeout(Instant now) {
       }
     }
     if (s.recv && ready_) SendFeedback(s, now);
+    if (s.last_rtp_received && now - *s.last_rtp_received >= kMuteAfter) {
+      s.last_rtp_received.reset();
+      if (s.t->receiver_ && s.t->receiver_->track_) s.t->receiver_->track_->muted_ = true;
+    }
   }
   if (ready_ && next_rtcp_ && now >= *next_rtcp_) {
     SendRtcpReports(now);
@@ -422,6 +430,7 @@ std::optional<Instant> MediaSession::PollTimeout() const {
   for (const auto& s : streams_) {
     if (s->source) take(s->source->NextDeadline());
     if (s->recv) take(s->recv->NextNackDeadline());
+    if (s->last_rtp_received) take(*s->last_rtp_received + kMuteAfter);
     // A source that should start (a track was just set) or stop is handled at the next tick. A
     // source that failed to start keeps source_track set, so this never spins.
     const MediaStreamTrack* track = s->t->sender_ ? s->t->sender_->track_.get() : nullptr;
@@ -520,6 +529,26 @@ std::vector<MediaStreamStats> MediaSession::Stats() const {
     out.push_back(std::move(st));
   }
   return out;
+}
+
+std::shared_ptr<RTCRtpTransceiver> MediaSession::NewDetachedTransceiver(const std::string& kind,
+                                                                       const std::string& source) {
+  auto t = std::shared_ptr<RTCRtpTransceiver>(new RTCRtpTransceiver());
+  t->kind_ = kind;
+  t->sender_ = std::shared_ptr<RTCRtpSender>(new RTCRtpSender());
+  t->sender_->transceiver_ = t.get();
+  t->receiver_ = std::shared_ptr<RTCRtpReceiver>(new RTCRtpReceiver());
+  t->receiver_->transceiver_ = t.get();
+  auto track = std::shared_ptr<MediaStreamTrack>(new MediaStreamTrack());
+  track->kind_ = kind;
+  track->remote_ = true;
+  track->muted_ = true;
+  t->receiver_->track_ = track;
+  if (!source.empty()) {
+    auto local = MediaStreamTrack::CreateSynthetic(source, "detached");
+    if (local.ok()) t->sender_->track_ = *local;
+  }
+  return t;
 }
 
 }  // namespace refrtc

@@ -80,6 +80,10 @@ class MediaSession {
   std::vector<MediaStreamStats> Stats() const;
   // What the receiving sink of `t` measured (computed on demand: the audio spectrum is not cheap).
   std::optional<media::TrackInfo> SinkInfo(const RTCRtpTransceiver* t) const;
+  // For fuzzers and unit tests of the session alone: a transceiver not owned by any peer
+  // connection (sender with `source` as its track when not empty).
+  static std::shared_ptr<RTCRtpTransceiver> NewDetachedTransceiver(const std::string& kind, const std::string& source);
+
   // RTP packets that matched no m-section (RFC 8843 §9.2: dropped).
   uint64_t unroutable_packets() const { return unroutable_; }
 
@@ -104,6 +108,7 @@ class MediaSession {
     bool recv_nack = false;
     uint64_t pli_sent = 0, fir_sent = 0;
     std::optional<Instant> last_pli;
+    std::optional<Instant> last_rtp_received;  // for muting the receiver's track when RTP stops
   };
 
   Stream* Route(const rtp::RtpPacket& p);

@@ -8,6 +8,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "api/media_session.h"
 #include "engine/transport_stack.h"
 #include "media/media_pipeline.h"
@@ -65,9 +67,19 @@ std::vector<sdp::RtpCodec> LocalCodecs(const std::string& kind) {
   return out;
 }
 
+// RFC 6184 §8.1: packetization-mode (0 when absent) must match for H.264 to be the same codec.
+std::string H264PacketizationMode(const std::string& fmtp) {
+  for (absl::string_view p : absl::StrSplit(fmtp, ';')) {
+    p = absl::StripAsciiWhitespace(p);
+    if (absl::StartsWithIgnoreCase(p, "packetization-mode=")) return std::string(p.substr(19));
+  }
+  return "0";
+}
+
 bool SameCodec(const sdp::RtpCodec& a, const sdp::RtpCodec& b) {
-  return absl::EqualsIgnoreCase(a.name, b.name) && a.clock_rate == b.clock_rate &&
-         (a.is_rtx() || a.channels == b.channels || absl::EqualsIgnoreCase(a.name, "opus"));
+  if (!absl::EqualsIgnoreCase(a.name, b.name) || a.clock_rate != b.clock_rate) return false;
+  if (absl::EqualsIgnoreCase(a.name, "H264")) return H264PacketizationMode(a.fmtp) == H264PacketizationMode(b.fmtp);
+  return a.is_rtx() || a.channels == b.channels || absl::EqualsIgnoreCase(a.name, "opus");
 }
 
 bool MatchesPreference(const sdp::RtpCodec& c, const std::string& kind, const RTCRtpCodec& pref) {
@@ -473,7 +485,17 @@ bool RTCPeerConnection::WriteAnswerMedia(const sdp::MediaSection& offered, RTCRt
   d.codecs = with_rtx;
   if (uint8_t id = remote.ExtensionId(sdp::kMidExtensionUri))
     d.extensions.push_back(sdp::RtpExtension{id, std::string(sdp::kMidExtensionUri)});
-  d.direction = sdp::AnswerDirection(remote.direction, ToString(t.direction_));
+  // We can only send a codec we can encode (H.264 is receive-only): without one in common the
+  // answer does not claim to send (RFC 3264 §6.1).
+  bool can_send = false;
+  for (const auto& c : common) {
+    auto list = t.kind_ == "audio" ? media::SupportedAudioCodecs() : media::SupportedVideoCodecs();
+    for (const auto& spec : list)
+      can_send |= spec.can_encode && absl::EqualsIgnoreCase(spec.name, c.name) && spec.clock_rate == c.clock_rate;
+  }
+  std::string wanted = ToString(t.direction_);
+  if (!can_send) wanted = sdp::DirectionReceives(wanted) ? "recvonly" : "inactive";
+  d.direction = sdp::AnswerDirection(remote.direction, wanted);
   if (t.sender_->track_) {
     d.stream_ids = t.sender_->stream_ids_;
     d.track_id = t.sender_->track_->id();

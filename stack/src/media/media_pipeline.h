@@ -9,8 +9,9 @@
 //   "pattern"    320x240 video at 30 fps with moving content (never a static picture)
 // Codecs (names as in SDP a=rtpmap, case-insensitive): "opus" (48000/2, 20 ms frames, mono
 // content), "PCMU" and "PCMA" (8000, 20 ms), "VP8" (90000, RFC 7741 payload descriptor with a
-// 15-bit PictureID). A codec this build lacks (e.g. no libopus/libvpx) is NotFoundError/Unimplemented
-// from Create and is not listed by SupportedAudioCodecs/SupportedVideoCodecs.
+// 15-bit PictureID), "H264" (90000, receive-only: see SupportedVideoCodecs). A codec this build
+// lacks (e.g. no libopus/libvpx) is NotFoundError/Unimplemented from Create and is not listed by
+// SupportedAudioCodecs/SupportedVideoCodecs.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -28,13 +29,23 @@ namespace refrtc::media {
 enum class MediaKind { kAudio, kVideo };
 
 struct CodecSpec {
-  std::string name;          // "opus", "PCMU", "PCMA", "VP8"
+  std::string name;          // "opus", "PCMU", "PCMA", "VP8", "H264"
   uint32_t clock_rate = 0;   // RTP clock rate (48000, 8000, 90000)
   uint8_t channels = 1;      // a=rtpmap encoding parameters (opus: 2)
   std::string fmtp;          // a=fmtp parameters as negotiated, e.g. "minptime=10;useinbandfec=1"
+  bool can_encode = true;    // false: receive-only (H264 passthrough)
 };
 
-// What this build can encode and decode, in preference order (opus first; VP8).
+// What this build can receive, in preference order (opus first; VP8 then H264), and whether it
+// can also send it (can_encode). Every codec listed has a MediaSink; only those with can_encode
+// have a MediaSource.
+//   H264 (RFC 6184; 90000, fmtp "level-asymmetry-allowed=1;packetization-mode=1;
+//   profile-level-id=42e01f") is receive-only ("passthrough"): no H.264 encoder or decoder is
+//   available, so MediaSource::Create returns UnimplementedError for it, and its sink
+//   depacketizes (single NAL unit, STAP-A and FU-A packets: packetization-mode 0 and 1), assembles
+//   access units, counts frames_received / keyframes_received (IDR) / frames_dropped, takes
+//   width/height from the key frame's SPS and requests key frames like the VP8 sink, with
+//   frames_decoded always 0. MediaSink::Create rejects packetization-mode=2 (Unimplemented).
 std::vector<CodecSpec> SupportedAudioCodecs();
 std::vector<CodecSpec> SupportedVideoCodecs();
 

@@ -271,8 +271,9 @@ TEST(Media, MidCallReplaceTrackDirectionAndRemoveTrack) {
   ASSERT_TRUE((*t)->sender()->setParameters(params).ok());
   p.RunFor(std::chrono::milliseconds(200));
   uint64_t n1 = bt->receiver()->track_info().samplesReceived;
-  p.RunFor(std::chrono::seconds(1));
+  p.RunFor(std::chrono::seconds(2));
   EXPECT_LE(bt->receiver()->track_info().samplesReceived - n1, 960u);
+  EXPECT_TRUE(bt->receiver()->track()->muted()) << "no RTP for 2 s: muted (after 1.5 s)";
   params = (*t)->sender()->getParameters();
   params.encodings[0].active = true;
   ASSERT_TRUE((*t)->sender()->setParameters(params).ok());
