@@ -149,6 +149,165 @@ export declare class RTCStatsReport implements ReadonlyMap<string, any> {
   [Symbol.iterator](): IterableIterator<[string, any]>;
 }
 
+// ---- RTP media (mediacapture-main §4.2/§4.3, webrtc-pc §5) ----
+
+/**
+ * refrtc's synthetic sources (there are no capture devices): `'tone:FREQ'` (audio: a sine of FREQ Hz,
+ * 0 < FREQ < 20000, at 0.3 of full scale, 48 kHz), `'silence'` (audio), `'pattern'` (video: a moving
+ * 320×240 test pattern at 30 fps, sent as VP8).
+ */
+export type RefrtcSyntheticSource = `tone:${number}` | 'silence' | 'pattern';
+
+export declare class MediaStreamTrack extends EventTarget {
+  private constructor();
+  readonly kind: 'audio' | 'video';
+  readonly id: string;
+  /** For a synthetic track its source (e.g. 'tone:440'); 'remote audio' / 'remote video' for a received one. */
+  readonly label: string;
+  /** A disabled audio track sends silence, a disabled video track black frames. */
+  enabled: boolean;
+  /** A received track is muted until RTP arrives (and again when the remote stops sending). */
+  readonly muted: boolean;
+  readonly readyState: 'live' | 'ended';
+  contentHint: string;
+  stop(): void;
+  /** A new track from the same synthetic source (NotSupportedError for a received track). */
+  clone(): MediaStreamTrack;
+  getSettings(): MediaTrackSettings;
+  getCapabilities(): MediaTrackCapabilities;
+  getConstraints(): MediaTrackConstraints;
+  applyConstraints(constraints?: MediaTrackConstraints): Promise<void>;
+  onmute: ((this: MediaStreamTrack, ev: Event) => any) | null;
+  onunmute: ((this: MediaStreamTrack, ev: Event) => any) | null;
+  onended: ((this: MediaStreamTrack, ev: Event) => any) | null;
+}
+
+export declare class MediaStream extends EventTarget {
+  constructor(streamOrTracks?: MediaStream | MediaStreamTrack[]);
+  readonly id: string;
+  readonly active: boolean;
+  getTracks(): MediaStreamTrack[];
+  getAudioTracks(): MediaStreamTrack[];
+  getVideoTracks(): MediaStreamTrack[];
+  getTrackById(trackId: string): MediaStreamTrack | null;
+  addTrack(track: MediaStreamTrack): void;
+  removeTrack(track: MediaStreamTrack): void;
+  clone(): MediaStream;
+  onaddtrack: ((this: MediaStream, ev: Event) => any) | null;
+  onremovetrack: ((this: MediaStream, ev: Event) => any) | null;
+}
+
+/**
+ * refrtc extension (the stand-in for getUserMedia): a live local track from a synthetic source.
+ * An unknown source is a TypeError.
+ */
+export declare function createSyntheticTrack(source: RefrtcSyntheticSource): MediaStreamTrack;
+
+export interface RefrtcRtpCodec {
+  mimeType: string;
+  clockRate: number;
+  channels?: number;
+  sdpFmtpLine?: string;
+}
+export interface RefrtcRtpCodecParameters extends RefrtcRtpCodec {
+  payloadType: number;
+}
+export interface RefrtcRtpCapabilities {
+  codecs: RefrtcRtpCodec[];
+  headerExtensions: { uri: string }[];
+}
+export interface RefrtcRtpEncodingParameters {
+  active?: boolean;
+  maxBitrate?: number;
+  /** Informative (not W3C): the SSRC of this encoding once negotiated. */
+  readonly ssrc?: number;
+}
+export interface RefrtcRtpSendParameters {
+  transactionId: string;
+  encodings: RefrtcRtpEncodingParameters[];
+  codecs: RefrtcRtpCodecParameters[];
+  headerExtensions: { uri: string; id: number }[];
+  rtcp: { cname?: string; reducedSize?: boolean };
+}
+export interface RefrtcRtpReceiveParameters {
+  codecs: RefrtcRtpCodecParameters[];
+  headerExtensions: { uri: string; id: number }[];
+  rtcp: { cname?: string; reducedSize?: boolean };
+}
+
+/** refrtc extension: what a receiver's analysing sink measured (RTCRtpReceiver.trackInfo()). */
+export type RefrtcTrackInfo =
+  | {
+      kind: 'audio';
+      samplesReceived: number;
+      sampleRate: number;
+      /** Peak of a Hann-windowed FFT over the last second of decoded mono audio; null when silent. */
+      dominantHz: number | null;
+      /** Over the last second, full scale = 1. */
+      rms: number;
+    }
+  | {
+      kind: 'video';
+      framesReceived: number;
+      /** Always 0 in the WebAssembly build (no VP8 decoder); frames are counted and sized from the bitstream. */
+      framesDecoded: number;
+      width: number;
+      height: number;
+    };
+
+export declare class RTCRtpSender {
+  private constructor();
+  readonly track: MediaStreamTrack | null;
+  readonly transport: RTCDtlsTransport | null;
+  readonly dtmf: null;
+  static getCapabilities(kind: string): RefrtcRtpCapabilities | null;
+  getParameters(): RefrtcRtpSendParameters;
+  /** Only `active` and `maxBitrate` of the encodings may change. */
+  setParameters(parameters: RefrtcRtpSendParameters): Promise<void>;
+  replaceTrack(withTrack: MediaStreamTrack | null): Promise<void>;
+  getStats(): Promise<RTCStatsReport>;
+}
+
+export declare class RTCRtpReceiver {
+  private constructor();
+  readonly track: MediaStreamTrack;
+  readonly transport: RTCDtlsTransport | null;
+  static getCapabilities(kind: string): RefrtcRtpCapabilities | null;
+  getParameters(): RefrtcRtpReceiveParameters;
+  getContributingSources(): never[];
+  getSynchronizationSources(): never[];
+  getStats(): Promise<RTCStatsReport>;
+  /** refrtc extension: what the sink of this receiver's track measured so far. */
+  trackInfo(): RefrtcTrackInfo;
+}
+
+export declare class RTCRtpTransceiver {
+  private constructor();
+  readonly mid: string | null;
+  readonly sender: RTCRtpSender;
+  readonly receiver: RTCRtpReceiver;
+  direction: RTCRtpTransceiverDirection;
+  readonly currentDirection: RTCRtpTransceiverDirection | null;
+  stop(): void;
+  setCodecPreferences(codecs: Iterable<RefrtcRtpCodec>): void;
+}
+
+export interface RefrtcRtpTransceiverInit {
+  direction?: RTCRtpTransceiverDirection;
+  streams?: MediaStream[];
+  sendEncodings?: { active?: boolean; maxBitrate?: number }[];
+}
+
+export declare class RTCTrackEvent extends Event {
+  constructor(type: string, init: {
+    receiver: RTCRtpReceiver; track: MediaStreamTrack; streams?: MediaStream[]; transceiver: RTCRtpTransceiver;
+  } & EventInit);
+  readonly receiver: RTCRtpReceiver;
+  readonly track: MediaStreamTrack;
+  readonly streams: ReadonlyArray<MediaStream>;
+  readonly transceiver: RTCRtpTransceiver;
+}
+
 export interface RefrtcConfiguration extends Omit<RTCConfiguration, 'certificates'> {
   certificates?: RTCCertificate[];
 }
@@ -167,17 +326,19 @@ export declare class RTCPeerConnection extends EventTarget {
   setConfiguration(configuration?: RefrtcConfiguration): void;
   close(): void;
   createDataChannel(label: string, dataChannelDict?: RTCDataChannelInit): RTCDataChannel;
-  /** peer-connection, data-channel, transport and the in-use candidate pair (see README). */
-  getStats(selector?: null): Promise<RTCStatsReport>;
+  /**
+   * peer-connection, data-channel, transport, the in-use candidate pair and the RTP stats (codec,
+   * media-source, outbound-rtp, inbound-rtp, remote-inbound-rtp, remote-outbound-rtp; see README).
+   * A track selects the one sender or receiver that has it.
+   */
+  getStats(selector?: MediaStreamTrack | null): Promise<RTCStatsReport>;
 
-  /** Media is not implemented yet: always empty. */
-  getSenders(): never[];
-  getReceivers(): never[];
-  getTransceivers(): never[];
-  /** Media is not implemented yet: throw a NotSupportedError DOMException. */
-  addTrack(...args: unknown[]): never;
-  removeTrack(...args: unknown[]): never;
-  addTransceiver(...args: unknown[]): never;
+  getSenders(): RTCRtpSender[];
+  getReceivers(): RTCRtpReceiver[];
+  getTransceivers(): RTCRtpTransceiver[];
+  addTrack(track: MediaStreamTrack, ...streams: MediaStream[]): RTCRtpSender;
+  removeTrack(sender: RTCRtpSender): void;
+  addTransceiver(trackOrKind: MediaStreamTrack | 'audio' | 'video', init?: RefrtcRtpTransceiverInit): RTCRtpTransceiver;
 
   readonly localDescription: RTCSessionDescription | null;
   readonly currentLocalDescription: RTCSessionDescription | null;
@@ -200,7 +361,7 @@ export declare class RTCPeerConnection extends EventTarget {
   onicegatheringstatechange: ((this: RTCPeerConnection, ev: Event) => any) | null;
   onconnectionstatechange: ((this: RTCPeerConnection, ev: Event) => any) | null;
   ondatachannel: ((this: RTCPeerConnection, ev: RTCDataChannelEvent) => any) | null;
-  ontrack: ((this: RTCPeerConnection, ev: Event) => any) | null;
+  ontrack: ((this: RTCPeerConnection, ev: RTCTrackEvent) => any) | null;
 }
 
 export interface RefrtcRelayOptions {
@@ -237,6 +398,13 @@ declare const refrtc: {
   RTCIceTransport: typeof RTCIceTransport;
   RTCSctpTransport: typeof RTCSctpTransport;
   RTCStatsReport: typeof RTCStatsReport;
+  MediaStreamTrack: typeof MediaStreamTrack;
+  MediaStream: typeof MediaStream;
+  RTCRtpSender: typeof RTCRtpSender;
+  RTCRtpReceiver: typeof RTCRtpReceiver;
+  RTCRtpTransceiver: typeof RTCRtpTransceiver;
+  RTCTrackEvent: typeof RTCTrackEvent;
+  createSyntheticTrack: typeof createSyntheticTrack;
   configure: typeof configure;
   ready: Promise<void>;
 };

@@ -8,6 +8,7 @@ export const {
   RTCPeerConnection, RTCSessionDescription, RTCIceCandidate, RTCDataChannel, RTCCertificate,
   RTCError, RTCErrorEvent, RTCPeerConnectionIceEvent, RTCPeerConnectionIceErrorEvent,
   RTCDataChannelEvent, RTCDtlsTransport, RTCIceTransport, RTCSctpTransport, RTCStatsReport,
-  configure, ready,
+  MediaStreamTrack, MediaStream, RTCRtpSender, RTCRtpReceiver, RTCRtpTransceiver, RTCTrackEvent,
+  createSyntheticTrack, configure, ready,
 } = refrtc;
 export default refrtc;

@@ -11,6 +11,8 @@ const { RTCPeerConnectionIceEvent, RTCPeerConnectionIceErrorEvent, RTCDataChanne
   require('./events.js');
 const { RTCDtlsTransport, RTCIceTransport, RTCSctpTransport } = require('./transports.js');
 const { RTCStatsReport } = require('./stats.js');
+const { MediaStreamTrack, MediaStream, RTCRtpSender, RTCRtpReceiver, RTCRtpTransceiver, RTCTrackEvent,
+  createSyntheticTrack } = require('./media.js');
 const { createWsHost } = require('./ws_host.js');
 
 core.settings.hosts.relay = createWsHost;
@@ -19,7 +21,10 @@ module.exports = {
   RTCPeerConnection, RTCSessionDescription, RTCIceCandidate, RTCDataChannel, RTCCertificate,
   RTCError, RTCErrorEvent, RTCPeerConnectionIceEvent, RTCPeerConnectionIceErrorEvent,
   RTCDataChannelEvent, RTCDtlsTransport, RTCIceTransport, RTCSctpTransport, RTCStatsReport,
+  MediaStreamTrack, MediaStream, RTCRtpSender, RTCRtpReceiver, RTCRtpTransceiver, RTCTrackEvent,
   configure: core.configure,
+  // refrtc extension (no capture devices): a live local track from a synthetic source.
+  createSyntheticTrack,
   // Internal hooks for the entry points.
   _core: core,
 };

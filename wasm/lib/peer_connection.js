@@ -1,5 +1,5 @@
 'use strict';
-// W3C webrtc-pc §4.4 RTCPeerConnection (+ §6.1 createDataChannel, §8.2 getStats) over the sans-IO
+// W3C webrtc-pc §4.4 RTCPeerConnection (+ §5.1 RTP media, §6.1 createDataChannel, §8.2 getStats) over the sans-IO
 // engine of BINDING.md. The engine does the JSEP/ICE/DTLS/SCTP work and the spec's state checks
 // synchronously; this class adds the operations chain (§4.4.1.2), promises, tasks and events, and
 // owns one host (node_host.js: dgram sockets; ws_host.js: the WebSocket relay) that feeds the
@@ -16,6 +16,8 @@ const { RTCPeerConnectionIceEvent, RTCPeerConnectionIceErrorEvent, RTCDataChanne
   require('./events.js');
 const { RTCDtlsTransport, RTCSctpTransport, TOKEN: TRANSPORT_TOKEN } = require('./transports.js');
 const { buildReport } = require('./stats.js');
+const { MediaStreamTrack, MediaStream, RTCRtpSender, RTCRtpTransceiver, RTCTrackEvent, TOKEN: MEDIA_TOKEN } =
+  require('./media.js');
 
 const STATE_EVENTS = {
   signalingstatechange: '_signalingState',
@@ -90,6 +92,9 @@ class RTCPeerConnection extends EventTarget {
     this._tasks = [];
     this._taskScheduled = false;
     this._channels = new Map();      // engine handle → RTCDataChannel
+    this._transceivers = new Map();  // engine handle → RTCRtpTransceiver
+    this._remoteStreams = new Map(); // remote stream id (a=msid) → MediaStream
+    this._finalTransceivers = null;  // getTransceivers() at close()
     this._stats = { dataChannelsOpened: 0, dataChannelsClosed: 0 };
     this._localCands = [];
     this._remoteCands = [];
@@ -184,7 +189,12 @@ class RTCPeerConnection extends EventTarget {
     if (this._deleted) return;
     this._drainTransmits();
     for (const e of this._drainEvents()) this._queueTask(() => this._fireEngineEvent(e));
+    this._pollTracks();
     this._armTimer();
+  }
+  // mute/unmute/ended of the receivers' tracks (the engine changes them as RTP comes and goes).
+  _pollTracks() {
+    for (const t of this._transceivers.values()) t.receiver.track._poll();
   }
   // One timer per connection, re-armed from pollTimeout() (kept ref'd: it keeps Node alive while
   // the connection is open).
@@ -266,6 +276,9 @@ class RTCPeerConnection extends EventTarget {
       case 'negotiationneeded':
         this._fireNegotiationNeeded();
         break;
+      case 'track':
+        this._fireTrack(ev);
+        break;
       case 'datachannel': {
         // §6.1.1 "announce the data channel": created open, then 'datachannel', then 'open'
         // (the engine queues the 'open' right after this event).
@@ -277,6 +290,39 @@ class RTCPeerConnection extends EventTarget {
       default:
         break;
     }
+  }
+
+  // §4.4.1.6 "process the addition of a remote track": the receiver's track joins the remote
+  // streams (one MediaStream object per stream id for the connection's life), then 'track' fires.
+  _fireTrack(ev) {
+    const t = this._transceiverFor(ev.transceiver);
+    if (!t) return;
+    const track = t.receiver.track;
+    const streams = (ev.streams || []).map((id) => {
+      let s = this._remoteStreams.get(id);
+      if (!s) { s = MediaStream._withId(id); this._remoteStreams.set(id, s); }
+      if (!s.getTracks().includes(track)) s._tracks.add(track);
+      return s;
+    });
+    this.dispatchEvent(new RTCTrackEvent('track', { receiver: t.receiver, track, streams, transceiver: t }));
+  }
+
+  // The JS transceiver for an engine handle (created on first sight: addTransceiver/addTrack, or one
+  // a remote offer created).
+  _transceiverFor(handle) {
+    if (handle === undefined || handle === null || handle < 0) return null;
+    let t = this._transceivers.get(handle);
+    if (!t && !this._deleted) {
+      const state = this._pc.transceiverState(handle);
+      if (!state) return null;
+      t = new RTCRtpTransceiver(MEDIA_TOKEN, this, handle, state);
+      this._transceivers.set(handle, t);
+    }
+    return t || null;
+  }
+  _dtlsTransport() {
+    if (!this._dtls) this._dtls = new RTCDtlsTransport(TRANSPORT_TOKEN, this);
+    return this._dtls;
   }
 
   // §4.7.3 "update the negotiation-needed flag", task part (steps 2.1–2.3, 2.7); the engine did
@@ -343,12 +389,16 @@ class RTCPeerConnection extends EventTarget {
       this._queueTask(() => {
         if (this._closed) return;
         this._refreshAll();
+        // §4.4.1.6 "set the session description": fire signalingstatechange, then the track
+        // events, then resolve.
         for (const e of evs) if (e.type === 'signalingstatechange') this._fireEngineEvent(e);
+        for (const e of evs) if (e.type === 'track') this._fireEngineEvent(e);
         resolve(undefined);
       });
       for (const e of evs) {
-        if (e.type !== 'signalingstatechange') this._queueTask(() => this._fireEngineEvent(e));
+        if (e.type !== 'signalingstatechange' && e.type !== 'track') this._queueTask(() => this._fireEngineEvent(e));
       }
+      this._pollTracks();
       this._armTimer();
     });
   }
@@ -479,11 +529,16 @@ class RTCPeerConnection extends EventTarget {
     this._closed = true;
     this._lastConfig = this._pc.getConfiguration();
     for (const ch of this._channels.values()) ch._closeSilently();
+    const media = typeof this._pc.transceivers === 'function';
+    if (media) this._finalTransceivers = this.getTransceivers();
     this._pc.setTime(nowMs());
     this._pc.close();
     this._drainTransmits();   // e.g. SCTP ABORT / DTLS close_notify go out before the sockets close
     this._drainEvents();
     this._refreshAll();
+    // Every transceiver is stopped now (close() "stop the RTCRtpTransceiver", no events); keep what
+    // they look like for the getters once the engine is freed.
+    if (media) for (const t of this._transceivers.values()) t._freeze(this._pc);
     this._signalingState = 'closed';
     this._iceConnectionState = 'closed';
     this._connectionState = 'closed';
@@ -509,10 +564,7 @@ class RTCPeerConnection extends EventTarget {
   get sctp() {
     const s = this._snapshot().sctp;
     if (!s) return this._closed ? this._sctp : null;
-    if (!this._sctp) {
-      this._dtls = new RTCDtlsTransport(TRANSPORT_TOKEN, this);
-      this._sctp = new RTCSctpTransport(TRANSPORT_TOKEN, this, this._dtls);
-    }
+    if (!this._sctp) this._sctp = new RTCSctpTransport(TRANSPORT_TOKEN, this, this._dtlsTransport());
     return this._sctp;
   }
 
@@ -545,12 +597,24 @@ class RTCPeerConnection extends EventTarget {
   // §8.2 getStats(): see stats.js for what is reported.
   // WebIDL: optional arguments do not count in `length` (simple-peer checks getStats.length === 0
   // to pick the promise form), hence the `= undefined` defaults below.
+  // §8.2 getStats(selector): a MediaStreamTrack selector picks the one sender or receiver that has
+  // it (none or several → InvalidAccessError) and the report holds that RTP stream and the stats it
+  // refers to.
   getStats(selector = undefined) {
-    if (selector !== undefined && selector !== null) {
-      return Promise.reject(new TypeError('getStats: track selectors are not supported (no media yet)'));
+    if (selector === undefined || selector === null) return this._statsFor(null);
+    if (!(selector instanceof MediaStreamTrack)) {
+      return Promise.reject(new TypeError('getStats: selector must be a MediaStreamTrack or null'));
     }
+    const senders = this.getSenders().filter((s) => s.track === selector);
+    const receivers = this.getReceivers().filter((r) => r.track === selector);
+    if (senders.length + receivers.length !== 1) {
+      return Promise.reject(domError('InvalidAccessError', 'getStats: the track is not sent or received exactly once'));
+    }
+    return this._statsFor(senders.length ? { sender: senders[0] } : { receiver: receivers[0] });
+  }
+  _statsFor(filter) {
     return new Promise((resolve) => {
-      queueTask(() => resolve(buildReport(this, performance.timeOrigin + nowMs())));
+      queueTask(() => resolve(buildReport(this, performance.timeOrigin + nowMs(), filter)));
     });
   }
 
@@ -569,14 +633,100 @@ class RTCPeerConnection extends EventTarget {
       bytesSent: p.bytesSent, packetsReceived: p.packetsReceived, bytesReceived: p.bytesReceived };
   }
 
-  // ---- media (issue D): not implemented by the engine yet ----
-  getSenders() { return []; }
-  getReceivers() { return []; }
-  getTransceivers() { return []; }
-  addTrack() { throw domError('NotSupportedError', 'refrtc: media is not implemented yet'); }
-  removeTrack() { throw domError('NotSupportedError', 'refrtc: media is not implemented yet'); }
-  addTransceiver() { throw domError('NotSupportedError', 'refrtc: media is not implemented yet'); }
+  // ---- §5.1 RTP media extensions ----
+  _hasMedia() { return this._deleted || typeof this._pc.addTransceiver === 'function'; }
+  _noMedia() { return domError('NotSupportedError', 'refrtc: this core has no media support'); }
+
+  // getTransceivers(): [[Transceivers]] in creation order (those negotiation stopped are gone).
+  getTransceivers() {
+    if (this._deleted) return this._finalTransceivers ? [...this._finalTransceivers] : [];
+    if (!this._hasMedia()) return [];
+    return this._pc.transceivers().map((h) => this._transceiverFor(h)).filter((t) => t);
+  }
+  getSenders() {
+    return this.getTransceivers().filter((t) => !t._state().stopped).map((t) => t.sender);
+  }
+  getReceivers() {
+    return this.getTransceivers().filter((t) => !t._state().stopped).map((t) => t.receiver);
+  }
+
+  // §5.1 addTrack(track, ...streams): reuses a transceiver of the track's kind that never sent (e.g.
+  // one a remote offer created), else creates a sendrecv one.
+  addTrack(track, ...streams) {
+    if (arguments.length < 1) throw new TypeError('addTrack: 1 argument required');
+    if (!(track instanceof MediaStreamTrack)) throw new TypeError('addTrack: not a MediaStreamTrack');
+    for (const s of streams) if (!(s instanceof MediaStream)) throw new TypeError('addTrack: not a MediaStream');
+    if (this._closed) throw domError('InvalidStateError', 'RTCPeerConnection is closed');
+    if (!this._hasMedia()) throw this._noMedia();
+    this._pc.setTime(nowMs());
+    const r = this._pc.addTrack(track.__core, streams.map((s) => s.id));
+    if (r.error) { this._pump(); throw makeError(r.error); }
+    const t = this._transceiverFor(r.transceiver);
+    t.sender._track = track;
+    this._pump();
+    return t.sender;
+  }
+
+  // §5.1 removeTrack(sender): the sender stops sending; the transceiver's direction drops "send".
+  removeTrack(sender) {
+    if (arguments.length < 1 || !(sender instanceof RTCRtpSender)) throw new TypeError('removeTrack: not an RTCRtpSender');
+    if (this._closed) throw domError('InvalidStateError', 'RTCPeerConnection is closed');
+    if (!this._hasMedia()) throw this._noMedia();
+    if (sender._t._pc !== this) throw domError('InvalidAccessError', 'removeTrack: the sender belongs to another RTCPeerConnection');
+    const r = this._pc.removeTrack(sender._t._handle);
+    if (r.error) { this._pump(); throw makeError(r.error); }
+    if (!sender._t._state().stopping) sender._track = null;
+    this._pump();
+  }
+
+  // §5.1 addTransceiver(trackOrKind, init): init = { direction, streams, sendEncodings }.
+  addTransceiver(trackOrKind, init = undefined) {
+    if (arguments.length < 1) throw new TypeError('addTransceiver: 1 argument required');
+    const track = trackOrKind instanceof MediaStreamTrack ? trackOrKind : null;
+    const kind = track ? track.kind : String(trackOrKind);
+    if (init !== undefined && init !== null && typeof init !== 'object') {
+      throw new TypeError('addTransceiver: init must be an object');
+    }
+    const o = {};
+    if (init) {
+      if (init.direction !== undefined) {
+        if (!DIRECTION_VALUES.has(String(init.direction))) {
+          throw new TypeError(`addTransceiver: '${init.direction}' is not a valid RTCRtpTransceiverDirection`);
+        }
+        o.direction = String(init.direction);
+      }
+      if (init.streams !== undefined) {
+        if (!init.streams || typeof init.streams[Symbol.iterator] !== 'function') throw new TypeError('addTransceiver: streams must be a sequence');
+        o.streams = [...init.streams].map((s) => {
+          if (!(s instanceof MediaStream)) throw new TypeError('addTransceiver: streams must hold MediaStream objects');
+          return s.id;
+        });
+      }
+      if (init.sendEncodings !== undefined) {
+        if (!init.sendEncodings || typeof init.sendEncodings[Symbol.iterator] !== 'function') {
+          throw new TypeError('addTransceiver: sendEncodings must be a sequence');
+        }
+        o.sendEncodings = [...init.sendEncodings].map((e) => {
+          if (!e || typeof e !== 'object') throw new TypeError('addTransceiver: sendEncodings must hold objects');
+          const x = {};
+          if (e.active !== undefined) x.active = !!e.active;
+          if (e.maxBitrate !== undefined) x.maxBitrate = Number(e.maxBitrate);
+          return x;
+        });
+      }
+    }
+    if (this._closed) throw domError('InvalidStateError', 'RTCPeerConnection is closed');
+    if (!this._hasMedia()) throw this._noMedia();
+    this._pc.setTime(nowMs());
+    const r = this._pc.addTransceiver(track ? track.__core : kind, o);
+    if (r.error) { this._pump(); throw makeError(r.error); }
+    const t = this._transceiverFor(r.transceiver);
+    if (track) t.sender._track = track;
+    this._pump();
+    return t;
+  }
 }
+const DIRECTION_VALUES = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive', 'stopped']);
 defineEventHandlers(RTCPeerConnection.prototype, ['negotiationneeded', 'icecandidate',
   'icecandidateerror', 'signalingstatechange', 'iceconnectionstatechange', 'icegatheringstatechange',
   'connectionstatechange', 'datachannel', 'track']);

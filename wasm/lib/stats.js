@@ -1,6 +1,9 @@
 'use strict';
 // W3C webrtc-pc §8.3 RTCStatsReport: a read-only maplike<DOMString, object>. Stats types from
-// W3C webrtc-stats. What this version reports (media stats come with the media work):
+// W3C webrtc-stats. What this version reports:
+//  - the RTP side from the engine (rtc_json.h AppendRtpStats): "codec", "media-source",
+//    "outbound-rtp", "inbound-rtp", "remote-inbound-rtp", "remote-outbound-rtp"; a sender's or a
+//    receiver's getStats() (or getStats(track)) reports its RTP stream and what that refers to
 //  - "peer-connection" (dataChannelsOpened / dataChannelsClosed, counted in JS)
 //  - one "data-channel" per channel (label, protocol, dataChannelIdentifier, state, messages/bytes
 //    sent and received, counted in JS)
@@ -22,7 +25,32 @@ class RTCStatsReport {
 }
 Object.defineProperty(RTCStatsReport.prototype, Symbol.toStringTag, { value: 'RTCStatsReport' });
 
-function buildReport(pc, timestamp) {
+// The ids an RTC stats object refers to (webrtc-stats: members named …Id).
+const REFS = ['transportId', 'codecId', 'mediaSourceId', 'remoteId', 'localId', 'selectedCandidatePairId',
+  'localCandidateId', 'remoteCandidateId'];
+
+// filter: null (everything), { sender } or { receiver } (§8.2 "stats selection algorithm": the
+// sender's outbound-rtp / the receiver's inbound-rtp and every object they refer to, directly or
+// indirectly).
+function buildReport(pc, timestamp, filter = null) {
+  const all = buildAll(pc, timestamp);
+  if (!filter) return new RTCStatsReport(all);
+  const byId = new Map(all);
+  const t = (filter.sender || filter.receiver)._t;
+  const mid = t.mid;
+  const want = filter.sender ? 'outbound-rtp' : 'inbound-rtp';
+  const keep = new Set();
+  const visit = (id) => {
+    if (keep.has(id) || !byId.has(id)) return;
+    keep.add(id);
+    const o = byId.get(id);
+    for (const k of REFS) if (typeof o[k] === 'string') visit(o[k]);
+  };
+  if (mid !== null) for (const [id, o] of all) if (o.type === want && o.mid === mid) visit(id);
+  return new RTCStatsReport(all.filter(([id]) => keep.has(id)));
+}
+
+function buildAll(pc, timestamp) {
   const out = [];
   const add = (o) => out.push([o.id, Object.freeze({ timestamp, ...o })]);
   add({ id: 'P', type: 'peer-connection', dataChannelsOpened: pc._stats.dataChannelsOpened,
@@ -48,7 +76,10 @@ function buildReport(pc, timestamp) {
   const snap = pc._snapshot();
   add({ id: 'T', type: 'transport', dtlsState: snap.dtlsState || 'new',
     iceState: pc.iceConnectionState, selectedCandidatePairId: pair ? 'CP' : undefined });
-  return new RTCStatsReport(out);
+  if (!pc._deleted && typeof pc._core().rtpStats === 'function') {
+    for (const o of pc._core().rtpStats(timestamp, 'T')) add(o);
+  }
+  return out;
 }
 
 module.exports = { RTCStatsReport, buildReport };

@@ -13,7 +13,9 @@
 #include "nlohmann/json.hpp"
 #include "refrtc/rtc_certificate.h"
 #include "refrtc/rtc_json.h"
+#include "refrtc/media_stream_track.h"
 #include "refrtc/rtc_peer_connection.h"
+#include "refrtc/rtc_rtp_transceiver.h"
 #include "util/dom_exception.h"
 
 namespace refrtc::wasm {
@@ -97,6 +99,28 @@ class Certificate {
   std::shared_ptr<RTCCertificate> cert_;
 };
 
+
+// mediacapture-main §4.3 MediaStreamTrack: a synthetic local track (createSyntheticTrack) or a
+// receiver's remote track. Holds no reference to a peer connection, so it outlives them safely.
+class Track {
+ public:
+  explicit Track(std::shared_ptr<MediaStreamTrack> t) : track_(std::move(t)) {}
+  std::string kind() const { return track_->kind(); }
+  std::string id() const { return track_->id(); }
+  std::string label() const { return track_->label(); }
+  bool enabled() const { return track_->enabled(); }
+  void setEnabled(bool e) { track_->set_enabled(e); }
+  bool muted() const { return track_->muted(); }
+  std::string readyState() const { return ToString(track_->readyState()); }
+  void stop() { track_->stop(); }
+  bool remote() const { return track_->remote(); }
+  std::string source() const { return track_->source(); }
+  const std::shared_ptr<MediaStreamTrack>& track() const { return track_; }
+
+ private:
+  std::shared_ptr<MediaStreamTrack> track_;
+};
+
 namespace {
 val GenerateCertificate(double seed, double unix_time_s, double expires_ms) {
   auto cert = RTCCertificate::Generate(static_cast<uint64_t>(seed), static_cast<int64_t>(unix_time_s),
@@ -105,6 +129,101 @@ val GenerateCertificate(double seed, double unix_time_s, double expires_ms) {
   val r = val::object();
   r.set("certificate", val(std::make_shared<Certificate>(*cert)));
   return r;
+}
+
+// Not W3C (the stand-in for getUserMedia): a live local track from a synthetic source ("tone:FREQ",
+// "silence", "pattern"); `id` comes from the caller (the engine has no randomness here).
+val CreateSyntheticTrack(std::string source, std::string id) {
+  auto t = MediaStreamTrack::CreateSynthetic(source, std::move(id));
+  if (!t.ok()) return ErrorVal(t.status());
+  val r = val::object();
+  r.set("track", val(std::make_shared<Track>(*t)));
+  return r;
+}
+
+// A core Track from a JS value: the Track itself or the package's MediaStreamTrack holding one in
+// `__core`; nullptr otherwise.
+std::shared_ptr<MediaStreamTrack> TrackFromVal(const val& v) {
+  if (v.isUndefined() || v.isNull()) return nullptr;
+  val cls = val::module_property("Track");
+  val core = v.instanceof(cls) ? v : v["__core"];
+  if (core.isUndefined() || core.isNull() || !core.instanceof(cls)) return nullptr;
+  return core.as<std::shared_ptr<Track>>()->track();
+}
+
+json CodecToJson(const RTCRtpCodec& c) {
+  json j{{"mimeType", c.mimeType}, {"clockRate", c.clockRate}};
+  if (c.channels) j["channels"] = *c.channels;
+  if (!c.sdpFmtpLine.empty()) j["sdpFmtpLine"] = c.sdpFmtpLine;
+  if (c.payloadType) j["payloadType"] = *c.payloadType;
+  return j;
+}
+
+absl::StatusOr<std::vector<RTCRtpCodec>> CodecsFromJson(const json& j) {
+  std::vector<RTCRtpCodec> out;
+  if (j.is_null()) return out;
+  if (!j.is_array()) return TypeError("codecs must be a sequence of RTCRtpCodec");
+  for (const auto& c : j) {
+    if (!c.is_object() || !c.contains("mimeType") || !c["mimeType"].is_string() || !c.contains("clockRate") ||
+        !c["clockRate"].is_number())
+      return TypeError("RTCRtpCodec needs mimeType and clockRate");
+    RTCRtpCodec r;
+    r.mimeType = c["mimeType"].get<std::string>();
+    r.clockRate = c["clockRate"].get<uint32_t>();
+    if (c.contains("channels") && c["channels"].is_number()) r.channels = c["channels"].get<uint16_t>();
+    if (c.contains("sdpFmtpLine") && c["sdpFmtpLine"].is_string()) r.sdpFmtpLine = c["sdpFmtpLine"].get<std::string>();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// W3C §5.2.1 RTCRtpSendParameters as JSON: transactionId, encodings (active, maxBitrate, and the
+// informative ssrc), codecs (negotiated), headerExtensions and rtcp (not modelled: empty/defaults).
+json SendParametersToJson(const RTCRtpSendParameters& p) {
+  json j{{"transactionId", p.transactionId}, {"encodings", json::array()}, {"codecs", json::array()},
+         {"headerExtensions", json::array()}, {"rtcp", {{"reducedSize", false}}}};
+  for (const auto& e : p.encodings) {
+    json o{{"active", e.active}};
+    if (e.maxBitrate) o["maxBitrate"] = *e.maxBitrate;
+    if (e.ssrc) o["ssrc"] = *e.ssrc;
+    j["encodings"].push_back(o);
+  }
+  for (const auto& c : p.codecs) j["codecs"].push_back(CodecToJson(c));
+  return j;
+}
+
+absl::StatusOr<RTCRtpSendParameters> SendParametersFromJson(const json& j) {
+  if (!j.is_object()) return TypeError("RTCRtpSendParameters must be an object");
+  RTCRtpSendParameters p;
+  if (!j.contains("transactionId") || !j["transactionId"].is_string())
+    return TypeError("RTCRtpSendParameters.transactionId is required");
+  p.transactionId = j["transactionId"].get<std::string>();
+  if (!j.contains("encodings") || !j["encodings"].is_array())
+    return TypeError("RTCRtpSendParameters.encodings is required");
+  for (const auto& e : j["encodings"]) {
+    if (!e.is_object()) return TypeError("encodings must hold objects");
+    RTCRtpEncodingParameters o;
+    if (e.contains("active") && !e["active"].is_null()) {
+      if (!e["active"].is_boolean()) return TypeError("active must be a boolean");
+      o.active = e["active"].get<bool>();
+    }
+    if (e.contains("maxBitrate") && !e["maxBitrate"].is_null()) {
+      if (!e["maxBitrate"].is_number() || e["maxBitrate"].get<double>() < 0)
+        return TypeError("maxBitrate must be an unsigned long");
+      o.maxBitrate = static_cast<uint64_t>(e["maxBitrate"].get<double>());
+    }
+    p.encodings.push_back(o);
+  }
+  return p;
+}
+
+val GetCapabilities(std::string kind) {
+  // W3C §5.2 / §5.3 getCapabilities(kind): null for a kind other than audio/video.
+  if (kind != "audio" && kind != "video") return val::null();
+  json j{{"codecs", json::array()}, {"headerExtensions", json::array()}};
+  for (const auto& c : RTCPeerConnection::getCapabilities(kind)) j["codecs"].push_back(CodecToJson(c));
+  j["headerExtensions"].push_back({{"uri", "urn:ietf:params:rtp-hdrext:sdes:mid"}});
+  return ToVal(j);
 }
 
 // RTCConfiguration from a JS object: everything but certificates through JSON, certificates as the
@@ -250,6 +369,122 @@ class PeerConnection {
     if (auto* ch = Find(handle)) ch->setBufferedAmountLowThreshold(v < 0 ? 0 : static_cast<uint64_t>(v));
   }
 
+  // --- RTP media (§5.1–§5.4) ---
+  // Transceivers are named by a numeric handle (the engine's, unique in the process); their sender
+  // and receiver by the transceiver's handle. Tracks cross as Track objects.
+  val addTransceiver(val track_or_kind, val init_val) {
+    auto init = RTCRtpTransceiverInitFromJson(FromVal(init_val));
+    if (!init.ok()) return ErrorVal(init.status());
+    absl::StatusOr<std::shared_ptr<RTCRtpTransceiver>> t = TypeError("addTransceiver: a kind or a track is required");
+    if (track_or_kind.isString()) {
+      t = pc_->addTransceiver(track_or_kind.as<std::string>(), *init);
+    } else if (auto track = TrackFromVal(track_or_kind)) {
+      t = pc_->addTransceiver(track, *init);
+    }
+    if (!t.ok()) return ErrorVal(t.status());
+    return TransceiverResult(*t);
+  }
+  val addTrack(val track_val, val streams_val) {
+    auto track = TrackFromVal(track_val);
+    if (!track) return ErrorVal("TypeError", "addTrack: not a MediaStreamTrack");
+    std::vector<std::string> streams;
+    json sj = FromVal(streams_val);
+    if (sj.is_array())
+      for (const auto& s : sj)
+        if (s.is_string()) streams.push_back(s.get<std::string>());
+    auto sender = pc_->addTrack(track, streams);
+    if (!sender.ok()) return ErrorVal(sender.status());
+    for (const auto& t : pc_->getTransceivers())
+      if (t->sender() == *sender) return TransceiverResult(t);
+    return ErrorVal("OperationError", "addTrack: no transceiver has the sender");
+  }
+  val removeTrack(double handle) {
+    auto* t = FindTransceiver(handle);
+    if (!t) return ErrorVal("InvalidAccessError", "the sender was not created by this peer connection");
+    return StatusVal(pc_->removeTrack(t->sender()));
+  }
+  // getTransceivers(): handles in creation order.
+  val transceivers() {
+    val arr = val::array();
+    for (const auto& t : pc_->getTransceivers()) arr.call<void>("push", RememberTransceiver(t));
+    return arr;
+  }
+  // The transceiver's attributes: { kind, mid, direction, currentDirection, stopping, stopped,
+  // senderStreams, receiverStreams } or null for an unknown handle.
+  val transceiverState(double handle) const {
+    auto* t = FindTransceiver(handle);
+    if (!t) return val::null();
+    json j{{"kind", t->kind()},
+           {"mid", t->mid() ? json(*t->mid()) : json(nullptr)},
+           {"direction", ToString(t->direction())},
+           {"currentDirection", t->currentDirection() ? json(ToString(*t->currentDirection())) : json(nullptr)},
+           {"stopping", t->stopping()},
+           {"stopped", t->stopped()},
+           {"senderStreams", t->sender()->stream_ids()},
+           {"receiverStreams", t->receiver()->stream_ids()}};
+    return ToVal(j);
+  }
+  val transceiverSetDirection(double handle, std::string direction) {
+    auto* t = FindTransceiver(handle);
+    if (!t) return ErrorVal("InvalidStateError", "unknown transceiver");
+    auto d = ParseDirection(direction);
+    if (!d) return ErrorVal("TypeError", absl::StrCat("'", direction, "' is not a valid RTCRtpTransceiverDirection"));
+    return StatusVal(t->setDirection(*d));
+  }
+  val transceiverStop(double handle) {
+    auto* t = FindTransceiver(handle);
+    if (!t) return ErrorVal("InvalidStateError", "unknown transceiver");
+    return StatusVal(t->stop());
+  }
+  val transceiverSetCodecPreferences(double handle, val codecs_val) {
+    auto* t = FindTransceiver(handle);
+    if (!t) return ErrorVal("InvalidStateError", "unknown transceiver");
+    auto codecs = CodecsFromJson(FromVal(codecs_val));
+    if (!codecs.ok()) return ErrorVal(codecs.status());
+    return StatusVal(t->setCodecPreferences(*codecs));
+  }
+  val senderReplaceTrack(double handle, val track_val) {
+    auto* t = FindTransceiver(handle);
+    if (!t) return ErrorVal("InvalidStateError", "unknown sender");
+    std::shared_ptr<MediaStreamTrack> track;
+    if (!track_val.isNull() && !track_val.isUndefined()) {
+      track = TrackFromVal(track_val);
+      if (!track) return ErrorVal("TypeError", "replaceTrack: not a MediaStreamTrack");
+    }
+    return StatusVal(t->sender()->replaceTrack(std::move(track)));
+  }
+  val senderGetParameters(double handle) {
+    auto* t = FindTransceiver(handle);
+    if (!t) return val::null();
+    return ToVal(SendParametersToJson(t->sender()->getParameters()));
+  }
+  val senderSetParameters(double handle, val params_val) {
+    auto* t = FindTransceiver(handle);
+    if (!t) return ErrorVal("InvalidStateError", "unknown sender");
+    auto p = SendParametersFromJson(FromVal(params_val));
+    if (!p.ok()) return ErrorVal(p.status());
+    return StatusVal(t->sender()->setParameters(*p));
+  }
+  // The receiver's track (one Track per call, all naming the same engine track).
+  val receiverTrack(double handle) const {
+    auto* t = FindTransceiver(handle);
+    if (!t) return val::null();
+    return val(std::make_shared<Track>(t->receiver()->track()));
+  }
+  // Not W3C: what the receiver's analysing sink measured (rtc_json.h RTCTrackInfoToJson).
+  val receiverTrackInfo(double handle) const {
+    auto* t = FindTransceiver(handle);
+    if (!t) return val::null();
+    return ToVal(RTCTrackInfoToJson(t->receiver()->track_info()));
+  }
+  // webrtc-stats RTP objects (codec, media-source, outbound-rtp, inbound-rtp, remote-inbound-rtp,
+  // remote-outbound-rtp), referring to the transport stats object `transportId`.
+  val rtpStats(double timestamp_ms, std::string transport_id) const {
+    json stats = json::array();
+    AppendRtpStats(*pc_, timestamp_ms, transport_id, stats);
+    return ToVal(stats);
+  }
+
   // --- sans-IO (Endpoint) ---
   val addLocalAddress(std::string ip, int port) {
     auto a = Addr(ip, port);
@@ -370,6 +605,16 @@ class PeerConnection {
         o.set("message", e->error_message);
         o.set("errorDetail", e->error_detail);
         break;
+      case RTCEventType::kTrack: {
+        // webrtc-pc §5.7 RTCTrackEvent: the transceiver (its receiver and track) and the ids of the
+        // remote streams the track belongs to.
+        o.set("type", "track");
+        o.set("transceiver", e->transceiver ? RememberTransceiver(e->transceiver) : -1.0);
+        val streams = val::array();
+        for (const auto& id : e->streams) streams.call<void>("push", id);
+        o.set("streams", streams);
+        break;
+      }
     }
     return o;
   }
@@ -399,7 +644,24 @@ class PeerConnection {
     return nullptr;
   }
 
+  val TransceiverResult(const std::shared_ptr<RTCRtpTransceiver>& t) {
+    val r = val::object();
+    r.set("transceiver", RememberTransceiver(t));
+    return r;
+  }
+  // Transceivers by handle: kept for the PeerConnection's life, so a transceiver that rollback or
+  // negotiation removed from getTransceivers() stays addressable (its ops then fail as the spec says).
+  double RememberTransceiver(const std::shared_ptr<RTCRtpTransceiver>& t) {
+    transceivers_[t->handle()] = t;
+    return static_cast<double>(t->handle());
+  }
+  RTCRtpTransceiver* FindTransceiver(double handle) const {
+    if (auto it = transceivers_.find(static_cast<uint64_t>(handle)); it != transceivers_.end()) return it->second.get();
+    return nullptr;
+  }
+
   std::unique_ptr<RTCPeerConnection> pc_;
+  std::map<uint64_t, std::shared_ptr<RTCRtpTransceiver>> transceivers_;
   std::map<uint64_t, std::shared_ptr<RTCDataChannel>> channels_;
   // Closed channels stay readable (readyState "closed", send → InvalidStateError) until the
   // PeerConnection is deleted.
@@ -426,10 +688,24 @@ EMSCRIPTEN_BINDINGS(refrtc_core) {
   using emscripten::function;
   function("generateCertificate", &GenerateCertificate);
   function("createPeerConnection", &CreatePeerConnection);
+  function("createSyntheticTrack", &CreateSyntheticTrack);
+  function("getCapabilities", &GetCapabilities);
   class_<Certificate>("Certificate")
       .smart_ptr<std::shared_ptr<Certificate>>("CertificatePtr")
       .function("expires", &Certificate::expires)
       .function("getFingerprints", &Certificate::getFingerprints);
+  class_<Track>("Track")
+      .smart_ptr<std::shared_ptr<Track>>("TrackPtr")
+      .function("kind", &Track::kind)
+      .function("id", &Track::id)
+      .function("label", &Track::label)
+      .function("enabled", &Track::enabled)
+      .function("setEnabled", &Track::setEnabled)
+      .function("muted", &Track::muted)
+      .function("readyState", &Track::readyState)
+      .function("stop", &Track::stop)
+      .function("remote", &Track::remote)
+      .function("source", &Track::source);
   class_<PeerConnection>("PeerConnection")
       .smart_ptr<std::shared_ptr<PeerConnection>>("PeerConnectionPtr")
       .function("createOffer", &PeerConnection::createOffer)
@@ -448,6 +724,20 @@ EMSCRIPTEN_BINDINGS(refrtc_core) {
       .function("channelSend", &PeerConnection::channelSend)
       .function("channelClose", &PeerConnection::channelClose)
       .function("channelSetBufferedAmountLowThreshold", &PeerConnection::channelSetBufferedAmountLowThreshold)
+      .function("addTransceiver", &PeerConnection::addTransceiver)
+      .function("addTrack", &PeerConnection::addTrack)
+      .function("removeTrack", &PeerConnection::removeTrack)
+      .function("transceivers", &PeerConnection::transceivers)
+      .function("transceiverState", &PeerConnection::transceiverState)
+      .function("transceiverSetDirection", &PeerConnection::transceiverSetDirection)
+      .function("transceiverStop", &PeerConnection::transceiverStop)
+      .function("transceiverSetCodecPreferences", &PeerConnection::transceiverSetCodecPreferences)
+      .function("senderReplaceTrack", &PeerConnection::senderReplaceTrack)
+      .function("senderGetParameters", &PeerConnection::senderGetParameters)
+      .function("senderSetParameters", &PeerConnection::senderSetParameters)
+      .function("receiverTrack", &PeerConnection::receiverTrack)
+      .function("receiverTrackInfo", &PeerConnection::receiverTrackInfo)
+      .function("rtpStats", &PeerConnection::rtpStats)
       .function("addLocalAddress", &PeerConnection::addLocalAddress)
       .function("handleReceive", &PeerConnection::handleReceive)
       .function("handleStreamData", &PeerConnection::handleStreamData)

@@ -57,6 +57,7 @@ sweepStaleProfiles();
 const userDataDir = mkdtempSync(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
 let browser = null;
 let hasMedia = false;  // the page has AudioContext and canvas captureStream (configure)
+let hasMediaControl = false;  // …and the W3C transceiver/sender methods of feature mediaControl
 let browserProc = null;
 let exiting = false;
 
@@ -126,6 +127,7 @@ async function launch() {
     throw new Error(`page not usable: ${JSON.stringify(info)}`);
   }
   hasMedia = !!info.result.hasMedia;
+  hasMediaControl = hasMedia && !!info.result.hasMediaControl;
   log(`${version} up (pid ${browserProc && browserProc.pid}), mDNS host candidates ${mdns ? 'on' : 'off'}, sendMany ${HIGH_WATER}/${LOW_THRESHOLD}`);
   return { page, version };
 }
@@ -151,6 +153,7 @@ const PAGE_OPS = [
   'addIceCandidate', 'restartIce', 'getState', 'createDataChannel', 'send', 'sendMany', 'getChannel',
   'setChannel', 'closeChannel', 'getStats', 'close', 'generateCertificate',
   'addTransceiver', 'addTrack', 'getTransceivers', 'getTrackInfo',
+  'setDirection', 'stopTransceiver', 'replaceTrack', 'removeTrack', 'setCodecPreferences',
 ];
 
 const ops = {
@@ -160,7 +163,7 @@ const ops = {
       name: 'chromium',
       version: version.replace(/^[A-Za-z]+\//, ''),
       protocol: 1,
-      features: ['stats', 'restartIce', 'rollback', 'certificates', ...(hasMedia ? ['media'] : [])],
+      features: ['stats', 'restartIce', 'rollback', 'certificates', ...(hasMedia ? ['media'] : []), ...(hasMediaControl ? ['mediaControl'] : [])],
     };
   },
 };

@@ -461,6 +461,7 @@
     hooks: {
       createSource: (kind, spec) => (kind === 'audio' ? audioSource(spec) : videoSource()),
       analyse: (track, kind) => (kind === 'audio' ? audioSink(track) : videoSink(track)),
+      codecCapabilities: (kind) => (typeof RTCRtpReceiver === 'function' && RTCRtpReceiver.getCapabilities ? RTCRtpReceiver.getCapabilities(kind) : null),
     },
   });
 
@@ -472,6 +473,7 @@
       return {
         ...flow, userAgent: navigator.userAgent, secure: window.isSecureContext, hasPc: typeof RTCPeerConnection === 'function',
         hasMedia: typeof AudioContext === 'function' && typeof HTMLCanvasElement.prototype.captureStream === 'function',
+        hasMediaControl: typeof RTCRtpTransceiver === 'function' && M.hasMediaControl({ RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver }),
       };
     },
 

@@ -173,12 +173,13 @@
     const byHandle = new Map();     // "t1" → record
     const byTransceiver = new Map();  // RTCRtpTransceiver → record
     const senderHandles = new Map();  // RTCRtpSender → "s1"
+    const senderByHandle = new Map();  // "s1" → RTCRtpSender
     let nextT = 1, nextS = 1;
 
     function senderHandle(sender) {
       if (!sender) return null;
       let h = senderHandles.get(sender);
-      if (!h) { h = `s${nextS++}`; senderHandles.set(sender, h); }
+      if (!h) { h = `s${nextS++}`; senderHandles.set(sender, h); senderByHandle.set(h, sender); }
       return h;
     }
 
@@ -213,6 +214,56 @@
       return rec;
     }
 
+    // The record of the transceiver whose sender has handle h (mediaControl's `sender` argument).
+    function getSenderRec(h) {
+      const sender = typeof h === 'string' ? senderByHandle.get(h) : undefined;
+      if (!sender) throw mkErr('NotFoundError', `unknown sender handle ${JSON.stringify(h)}`);
+      for (const rec of byHandle.values()) if (rec.t.sender === sender) return rec;
+      throw mkErr('NotFoundError', `sender ${h} belongs to no known transceiver`);
+    }
+
+    function stopSources(rec) {
+      for (const s of rec.sources) { try { s.stop(); } catch (e) { /* already stopped */ } }
+      rec.sources = [];
+    }
+
+    // A method the implementation may lack: NotSupportedError (DRIVER_PROTOCOL, unknown op) instead
+    // of a TypeError from calling undefined.
+    function need(obj, method, op) {
+      if (!obj || typeof obj[method] !== 'function') throw mkErr('NotSupportedError', `${op}: this implementation has no ${method}()`);
+    }
+
+    // setCodecPreferences' {mimeType, clockRate} list → the implementation's own
+    // RTCRtpReceiver.getCapabilities(kind).codecs entries (W3C §5.4: each codec must match one of
+    // them, fmtp line included, so the full entries are passed), in the requested order. A mimeType
+    // and clockRate matching several entries (e.g. VP9 profiles) keeps all of them. The
+    // retransmission entries (video/rtx) are appended when the list names video codecs but no rtx:
+    // libwebrtc negotiates RTX only for codecs whose rtx is in the preferences, and refrtc's native
+    // driver keeps RTX with each preferred codec, so the list means the same on every driver. A
+    // pair matching no capability is passed through as given, so the implementation raises its own
+    // error (InvalidModificationError).
+    function codecEntries(kind, wanted) {
+      if (!Array.isArray(wanted)) throw mkErr('TypeError', 'codecs must be an array');
+      if (wanted.length === 0) return [];
+      const caps = hooks.codecCapabilities ? hooks.codecCapabilities(kind) : null;
+      const all = caps && Array.isArray(caps.codecs) ? caps.codecs : [];
+      const isRtx = (c) => /\/rtx$/i.test(c.mimeType || '');
+      const out = [];
+      let namesRtx = false;
+      for (const w of wanted) {
+        if (!w || typeof w.mimeType !== 'string') throw mkErr('TypeError', 'each codec needs a mimeType');
+        if (isRtx(w)) namesRtx = true;
+        const matches = all.filter((c) => typeof c.mimeType === 'string' && c.mimeType.toLowerCase() === w.mimeType.toLowerCase() &&
+          (w.clockRate === undefined || w.clockRate === null || c.clockRate === w.clockRate));
+        if (matches.length === 0) out.push({ ...w });
+        for (const m of matches) if (!out.includes(m)) out.push(m);
+      }
+      if (!namesRtx && kind === 'video' && out.some((c) => !isRtx(c) && all.includes(c))) {
+        for (const c of all) if (isRtx(c) && !out.includes(c)) out.push(c);
+      }
+      return out;
+    }
+
     function checkKind(kind) {
       if (kind !== 'audio' && kind !== 'video') throw mkErr('TypeError', `kind must be "audio" or "video", not ${JSON.stringify(kind)}`);
     }
@@ -233,17 +284,19 @@
       return out;
     }
 
-    function startAnalysis(rec, track) {
+    // restart: a `track` event for the track already analysed (W3C §4.4.1.5: the remote side sends
+    // again after a direction change) starts a fresh sink, so the measurement covers the new media.
+    // Chromium needs it: a WebAudio sink of a remote track that was muted reads silence after unmute.
+    function startAnalysis(rec, track, restart = false) {
       if (!track) return;
-      if (rec.analyser && rec.analysedTrack === track) return;
+      if (rec.analyser && rec.analysedTrack === track && !restart) return;
       if (rec.analyser) { try { rec.analyser.stop(); } catch (e) { /* already stopped */ } }
       rec.analysedTrack = track;
       rec.analyser = hooks.analyse(track, track.kind, rec.t.receiver);
     }
 
     function stopRec(rec) {
-      for (const s of rec.sources) { try { s.stop(); } catch (e) { /* already stopped */ } }
-      rec.sources = [];
+      stopSources(rec);
       if (rec.analyser) { try { rec.analyser.stop(); } catch (e) { /* already stopped */ } }
     }
 
@@ -289,6 +342,65 @@
         return { transceivers: pc.getTransceivers().map((t) => describe(record(cmd.pc, t))) };
       },
 
+      // ---- feature mediaControl (docs/DRIVER_PROTOCOL.md, refrtc extension) ----
+      // W3C webrtc-pc §5.4: RTCRtpTransceiver.direction setter (TypeError for an unknown value,
+      // InvalidStateError once stopping).
+      setDirection: async (cmd) => {
+        const rec = getRec(cmd.transceiver);
+        rec.t.direction = cmd.direction;
+        // Some implementations ignore an invalid enum value silently (WebIDL says the setter does
+        // nothing); the protocol wants the TypeError the native driver gives.
+        if (rec.t.direction !== cmd.direction) throw mkErr('TypeError', `invalid direction ${JSON.stringify(cmd.direction)}`);
+        return {};
+      },
+
+      // W3C §5.4 stop(): the sender stops sending, the receiver track ends; negotiation is needed.
+      stopTransceiver: async (cmd) => {
+        const rec = getRec(cmd.transceiver);
+        need(rec.t, 'stop', 'stopTransceiver');
+        rec.t.stop();
+        stopSources(rec);
+        return {};
+      },
+
+      // W3C §5.2 replaceTrack(withTrack): a new synthetic source (or null) on the same sender, no
+      // renegotiation; the old source stops once the replacement is in place.
+      replaceTrack: async (cmd) => {
+        const rec = getSenderRec(cmd.sender);
+        need(rec.t.sender, 'replaceTrack', 'replaceTrack');
+        const kind = kindOf(rec.t);
+        const src = cmd.source === undefined || cmd.source === null ? null : await makeSource(kind, cmd.source);
+        try {
+          await rec.t.sender.replaceTrack(src ? src.track : null);
+        } catch (e) {
+          if (src) src.stop();
+          throw e;
+        }
+        stopSources(rec);
+        if (src) rec.sources.push(src);
+        return {};
+      },
+
+      // W3C §4.4.1 removeTrack(sender): the sender's track becomes null and the transceiver stops
+      // sending (direction sendrecv → recvonly, sendonly → inactive) after negotiation.
+      removeTrack: async (cmd) => {
+        const pc = getPc(cmd.pc);
+        const rec = getSenderRec(cmd.sender);
+        need(pc, 'removeTrack', 'removeTrack');
+        pc.removeTrack(rec.t.sender);
+        stopSources(rec);
+        return {};
+      },
+
+      // W3C §5.4 setCodecPreferences(codecs), see codecEntries.
+      setCodecPreferences: async (cmd) => {
+        const rec = getRec(cmd.transceiver);
+        need(rec.t, 'setCodecPreferences', 'setCodecPreferences');
+        const kind = kindOf(rec.t);
+        rec.t.setCodecPreferences(codecEntries(kind, cmd.codecs === undefined ? [] : cmd.codecs));
+        return {};
+      },
+
       // What the sink of the receiver's track measured (analysis starts at the `track` event, or here).
       getTrackInfo: async (cmd) => {
         const rec = getRec(cmd.transceiver);
@@ -308,7 +420,7 @@
         if (!t) t = pc.getTransceivers().find((x) => x.receiver === e.receiver);
         if (!t) return;
         const rec = record(pcHandle, t);
-        startAnalysis(rec, e.track);
+        startAnalysis(rec, e.track, true);
         emit({
           event: 'track',
           pc: pcHandle,
@@ -328,5 +440,19 @@
     };
   }
 
-  return { TONE_AMPLITUDE, PATTERN, parseSource, fft, analyseSamples, AudioAnalyser, createMediaOps };
+  // Feature `mediaControl` is advertised when the implementation has the transceiver direction
+  // setter, RTCRtpSender.replaceTrack and RTCPeerConnection.removeTrack; stop() and
+  // setCodecPreferences() are checked per call (NotSupportedError), so one missing method costs
+  // one op, not the feature. ctors: {RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver}.
+  const MEDIA_CONTROL_OPS = ['setDirection', 'stopTransceiver', 'replaceTrack', 'removeTrack', 'setCodecPreferences'];
+  function hasMediaControl(ctors) {
+    const proto = (c) => (c && c.prototype) || null;
+    const t = proto(ctors.RTCRtpTransceiver);
+    const dir = t && Object.getOwnPropertyDescriptor(t, 'direction');
+    return !!(dir && typeof dir.set === 'function' &&
+      proto(ctors.RTCRtpSender) && typeof proto(ctors.RTCRtpSender).replaceTrack === 'function' &&
+      proto(ctors.RTCPeerConnection) && typeof proto(ctors.RTCPeerConnection).removeTrack === 'function');
+  }
+
+  return { TONE_AMPLITUDE, PATTERN, MEDIA_CONTROL_OPS, parseSource, fft, analyseSamples, AudioAnalyser, createMediaOps, hasMediaControl };
 });

@@ -2,14 +2,16 @@
 // driver (libwebrtc) and the wasm driver (refrtc's own WASM package) are this module with their
 // implementation object and quirks. Data channels always; media (addTransceiver, addTrack,
 // getTransceivers, getTrackInfo, `track` events) when the driver passes opts.media and the
-// implementation has addTransceiver (media_core.cjs). See docs/DRIVER_PROTOCOL.md.
+// implementation has addTransceiver (media_core.cjs), plus the mediaControl ops (setDirection,
+// stopTransceiver, replaceTrack, removeTrack, setCodecPreferences) when it has the W3C methods.
+// See docs/DRIVER_PROTOCOL.md.
 import { createRequire } from 'node:module';
 import { startDriver, emit, log, DriverError, notFound } from './jsonlines.mjs';
 import { candidateInit } from './candidates.mjs';
 import { pcStateFields } from './state.mjs';
 import { ChannelTable } from './channels.mjs';
 
-const { createMediaOps } = createRequire(import.meta.url)('./media_core.cjs');
+const { createMediaOps, hasMediaControl, MEDIA_CONTROL_OPS } = createRequire(import.meta.url)('./media_core.cjs');
 
 // impl: { RTCPeerConnection } (generateCertificate is used when `certificates` is a feature).
 // opts:
@@ -28,9 +30,13 @@ export function runW3cDriver(impl, opts) {
   let certificateCount = 0;
   const channels = new ChannelTable(opts.channelOptions || {});
   const hasMedia = !!opts.media && typeof impl.RTCPeerConnection.prototype.addTransceiver === 'function';
-  const features = [...(opts.features || []), ...(hasMedia ? ['media'] : [])];
+  // Feature mediaControl: with media, when the implementation has the W3C methods (media_core.cjs).
+  const hasControl = hasMedia && hasMediaControl(impl);
+  const features = [...(opts.features || []), ...(hasMedia ? ['media'] : []), ...(hasControl ? ['mediaControl'] : [])];
+  const capabilities = (kind) => (impl.RTCRtpReceiver && typeof impl.RTCRtpReceiver.getCapabilities === 'function'
+    ? impl.RTCRtpReceiver.getCapabilities(kind) : null);
   const media = hasMedia
-    ? createMediaOps({ getPc, emit, mkErr: (name, message) => new DriverError(name, message), hooks: opts.media })
+    ? createMediaOps({ getPc, emit, mkErr: (name, message) => new DriverError(name, message), hooks: { codecCapabilities: capabilities, ...opts.media } })
     : null;
 
   function getPc(handle) {
@@ -186,8 +192,8 @@ export function runW3cDriver(impl, opts) {
     };
   }
 
-  for (const op of ['addTransceiver', 'addTrack', 'insertDTMF', 'getTransceivers', 'getTrackInfo']) {
-    if (media && media.ops[op]) ops[op] = media.ops[op];
+  for (const op of ['addTransceiver', 'addTrack', 'insertDTMF', 'getTransceivers', 'getTrackInfo', ...MEDIA_CONTROL_OPS]) {
+    if (media && media.ops[op] && (hasControl || !MEDIA_CONTROL_OPS.includes(op))) ops[op] = media.ops[op];
     else ops[op] = async () => { throw new DriverError('NotSupportedError', `${op}: not supported by the ${opts.name} driver`); };
   }
 

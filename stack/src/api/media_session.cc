@@ -100,6 +100,7 @@ void MediaSession::Configure(RTCRtpTransceiver* t, const NegotiatedRtp& n, Insta
       s->keyframes_before += s->source->keyframes_encoded();
     }
     s->send = std::make_unique<rtp::RtpSendStream>(cfg);
+    s->ts_origin.reset();
     s->source.reset();
     s->source_track = nullptr;
   }
@@ -392,6 +393,15 @@ void MediaSession::EnsureSource(Stream& s, Instant now) {
     return;
   }
   s.source = std::move(*src);
+  if (!s.ts_origin) {
+    s.ts_origin = now;
+    s.ts_offset = 0;
+  } else {
+    // Continue the stream's clock: the new source's frame 0 is stamped with the time elapsed since
+    // the stream started (in the codec's clock units).
+    double elapsed = std::chrono::duration<double>(now - *s.ts_origin).count();
+    s.ts_offset = static_cast<uint32_t>(static_cast<uint64_t>(elapsed * s.send_codec->clock_rate + 0.5));
+  }
   s.source->SetEnabled(track->enabled());
   s.source_track = track;
   s.source_spec = track->source();
@@ -403,7 +413,7 @@ void MediaSession::HandleTimeout(Instant now) {
     EnsureSource(s, now);
     if (s.source) {
       for (auto& payload : s.source->Pull(now)) {
-        out_.push_back(Outgoing{s.send->Packetize(payload.payload, payload.timestamp, payload.marker, now), false});
+        out_.push_back(Outgoing{s.send->Packetize(payload.payload, payload.timestamp + s.ts_offset, payload.marker, now), false});
         s.last_packet_sent = now;
       }
     }

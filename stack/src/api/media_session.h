@@ -100,6 +100,10 @@ class MediaSession {
     const MediaStreamTrack* source_track = nullptr;
     uint64_t frames_encoded_before = 0, keyframes_before = 0;  // of replaced sources
     std::optional<Instant> last_packet_sent;
+    // RFC 3550 §5.1: the RTP timestamp grows linearly with time for the life of the send stream,
+    // across pauses and source changes (a new source's frames start at 0 and get this offset).
+    std::optional<Instant> ts_origin;
+    uint32_t ts_offset = 0;
     // Receiving.
     std::optional<uint32_t> remote_ssrc, remote_rtx_ssrc;
     std::unique_ptr<rtp::RtpReceiveStream> recv;

@@ -280,6 +280,14 @@ absl::StatusOr<std::string> RTCPeerConnection::BuildAnswer() {
     RTCRtpTransceiver* t = nullptr;
     if ((rm.media == "audio" || rm.media == "video") && rm.port != 0 && absl::StrContains(rm.protocol, "RTP/"))
       t = TransceiverByMid(mid);
+    // One transport only (bundlePolicy max-bundle, RFC 8843): an RTP section outside the offer's
+    // BUNDLE group — or, without a group, any but the first accepted section — is rejected.
+    if (t) {
+      bool in_group = false;
+      for (const auto& g : remote_bundles) in_group |= std::find(g.begin(), g.end(), mid) != g.end();
+      bool any_accepted = std::any_of(d.media.begin(), d.media.end(), [](const sdp::MediaSection& x) { return x.port != 0; });
+      if (remote_bundles.empty() ? any_accepted : !in_group) t = nullptr;
+    }
     sdp::MediaSection rtp_part;
     bool accept = is_data || (t && WriteAnswerMedia(rm, *t, rtp_part));
     if (!accept) {

@@ -423,7 +423,11 @@ void RTCPeerConnection::WriteOfferMedia(RTCRtpTransceiver& t, sdp::MediaSection&
   }
   d.rtcp_mux = true;
   d.rtcp_rsize = true;
-  if (sdp::DirectionSends(d.direction)) {
+  // a=ssrc while the sender has a track, whatever the direction — as libwebrtc does. libwebrtc
+  // destroys its receive stream when the SSRC disappears from a description (a recvonly/inactive
+  // renegotiation) and, when the same SSRC comes back, does not play its audio again (seen with
+  // Chromium 156 and @roamhq/wrtc: conformance/media/media-set-direction).
+  if (sdp::DirectionSends(d.direction) || t.sender_->track_) {
     d.media_ssrc = t.local_ssrc_;
     if (t.local_rtx_ssrc_ && std::any_of(d.codecs.begin(), d.codecs.end(), [](const sdp::RtpCodec& c) { return c.is_rtx(); }))
       d.rtx_ssrc = t.local_rtx_ssrc_;
@@ -502,7 +506,7 @@ bool RTCPeerConnection::WriteAnswerMedia(const sdp::MediaSection& offered, RTCRt
   }
   d.rtcp_mux = true;  // RFC 8829 §5.3.1: we require rtcp-mux (policy "require")
   d.rtcp_rsize = remote.rtcp_rsize;
-  if (sdp::DirectionSends(d.direction)) {
+  if (sdp::DirectionSends(d.direction) || (t.sender_->track_ && can_send)) {  // see WriteOfferMedia
     d.media_ssrc = t.local_ssrc_;
     if (t.local_rtx_ssrc_ && std::any_of(d.codecs.begin(), d.codecs.end(), [](const sdp::RtpCodec& c) { return c.is_rtx(); }))
       d.rtx_ssrc = t.local_rtx_ssrc_;

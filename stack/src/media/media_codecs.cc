@@ -20,9 +20,14 @@ std::vector<CodecSpec> SupportedAudioCodecs() {
 }
 
 std::vector<CodecSpec> SupportedVideoCodecs() {
-  // Always: encoded by libvpx, or the embedded pre-encoded pattern in builds without it; the sink
-  // assembles frames (and decodes them with libvpx where present).
-  return {CodecSpec{"VP8", 90000, 1, ""}};
+  // VP8 always: encoded by libvpx, or the embedded pre-encoded pattern in builds without it; the
+  // sink assembles frames (and decodes them with libvpx where present).
+  // H.264 receive-only (no encoder in this build): Constrained Baseline level 3.1 (RFC 6184
+  // §8.1 profile-level-id 42e01f) in packetization-mode 1, the variant every WebRTC endpoint
+  // offers; the sink depacketizes, counts frames and reads the SPS without decoding.
+  return {CodecSpec{"VP8", 90000, 1, "", true},
+          CodecSpec{"H264", 90000, 1, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+                    false}};
 }
 
 absl::StatusOr<MediaKind> SourceKind(absl::string_view spec) {
@@ -53,6 +58,8 @@ absl::StatusOr<CodecId> IdentifyCodec(const CodecSpec& codec) {
     id = CodecId::kPcma;
   } else if (absl::EqualsIgnoreCase(codec.name, "VP8")) {
     id = CodecId::kVp8;
+  } else if (absl::EqualsIgnoreCase(codec.name, "H264")) {
+    id = CodecId::kH264;
   } else {
     return absl::NotFoundError(absl::StrCat("unsupported codec: ", codec.name));
   }
@@ -63,7 +70,9 @@ absl::StatusOr<CodecId> IdentifyCodec(const CodecSpec& codec) {
   return id;
 }
 
-MediaKind KindOf(CodecId id) { return id == CodecId::kVp8 ? MediaKind::kVideo : MediaKind::kAudio; }
+MediaKind KindOf(CodecId id) {
+  return id == CodecId::kVp8 || id == CodecId::kH264 ? MediaKind::kVideo : MediaKind::kAudio;
+}
 
 uint32_t ClockRateOf(CodecId id) {
   switch (id) {
@@ -73,6 +82,7 @@ uint32_t ClockRateOf(CodecId id) {
     case CodecId::kPcma:
       return 8000;
     case CodecId::kVp8:
+    case CodecId::kH264:
       return 90000;
   }
   return 0;

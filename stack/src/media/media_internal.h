@@ -7,12 +7,13 @@
 
 namespace refrtc::media::internal {
 
-enum class CodecId { kOpus, kPcmu, kPcma, kVp8 };
+enum class CodecId { kOpus, kPcmu, kPcma, kVp8, kH264 };
 // Identifies a negotiated codec (name case-insensitive, RFC 4855 §3); NotFoundError when unknown
 // or not available in this build, InvalidArgument when its clock rate is not the codec's.
 absl::StatusOr<CodecId> IdentifyCodec(const CodecSpec& codec);
 MediaKind KindOf(CodecId id);
-// The RTP clock rate of the codec (RFC 7587 §4.1 opus 48000; RFC 3551 PCMU/PCMA 8000; RFC 7741 90000).
+// The RTP clock rate of the codec (RFC 7587 §4.1 opus 48000; RFC 3551 PCMU/PCMA 8000; RFC 7741 /
+// RFC 6184 §8.2.1 90000).
 uint32_t ClockRateOf(CodecId id);
 
 // Frame timing: frame k is due at start + k * interval, with interval = num/den seconds, computed
@@ -42,6 +43,9 @@ std::unique_ptr<MediaSource> CreatePreencodedPatternSource(Instant start, size_t
 // A VP8 sink; without `use_decoder` it only assembles frames and parses key frame headers (the
 // behaviour of builds without libvpx).
 std::unique_ptr<MediaSink> CreateVp8Sink(bool use_decoder);
+// The H.264 passthrough sink (h264_sink.cc): assembles access units, counts frames and key frames
+// (IDR) and reads the size from the SPS; never decodes (frames_decoded stays 0).
+std::unique_ptr<MediaSink> CreateH264Sink();
 
 // The embedded frames (for tests): count of pattern frames, and frame i's bytes.
 uint32_t PreencodedPatternFrameCount();

@@ -3,6 +3,10 @@
 #include <map>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "media/audio_analysis.h"
 #include "media/g711.h"
 #include "media/media_internal.h"
@@ -522,6 +526,16 @@ absl::StatusOr<std::unique_ptr<MediaSink>> MediaSink::Create(const CodecSpec& co
   switch (*id) {
     case CodecId::kVp8:
       return internal::CreateVp8Sink(true);
+    case CodecId::kH264: {
+      // RFC 6184 §6.2/§6.3: modes 0 and 1 (absent = 0) are depacketized; mode 2 (interleaved) is not.
+      for (absl::string_view p : absl::StrSplit(codec.fmtp, ';')) {
+        p = absl::StripAsciiWhitespace(p);
+        if (absl::StartsWithIgnoreCase(p, "packetization-mode=") && p.substr(19) != "0" && p.substr(19) != "1") {
+          return absl::UnimplementedError(absl::StrCat("H264 packetization-mode ", p.substr(19), " is not supported"));
+        }
+      }
+      return internal::CreateH264Sink();
+    }
     case CodecId::kPcmu:
     case CodecId::kPcma:
       return std::unique_ptr<MediaSink>(

@@ -289,6 +289,10 @@ absl::StatusOr<std::unique_ptr<MediaSource>> MediaSource::Create(absl::string_vi
   if (!kind.ok()) return kind.status();
   auto id = internal::IdentifyCodec(codec);
   if (!id.ok()) return id.status();
+  if (*id == CodecId::kH264) {
+    // SupportedVideoCodecs: H.264 is receive-only (can_encode false), this build has no encoder.
+    return absl::UnimplementedError("H264 is receive-only in refrtc (passthrough): no H.264 encoder to send it");
+  }
   if (*kind != internal::KindOf(*id)) {
     return absl::InvalidArgumentError(absl::StrCat("source ", spec, " does not match codec ", codec.name));
   }
