@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // DRIVER_PROTOCOL v1 driver over node-datachannel (libdatachannel) through its W3C polyfill
-// (`node-datachannel/polyfill`), data channels only. See docs/DRIVER_PROTOCOL.md and
+// (`node-datachannel/polyfill`): data channels, and media (feature `media`) at the RTP level on the native
+// PeerConnection's tracks (the polyfill has none). See docs/DRIVER_PROTOCOL.md and
 // /work/shared/peer-quirks.md (node-datachannel section).
 //
 // What this driver adapts, and why:
@@ -29,6 +30,30 @@
 // - What libdatachannel cannot do is not emulated: no createOffer/createAnswer before setting, no ICE restart,
 //   rollback keeps the rolled-back description (and SLD(rollback) in have-remote-offer is ignored), so
 //   `features` lists only `stats`; the scenarios record these as ndc known issues.
+//
+// Media. libdatachannel has tracks (one per m-section: `pc.addTrack(new Audio|Video(mid, direction))`,
+// `track.sendMessageBinary(rtp)`, `track.onMessage`) and does SRTP/SRTCP, but no codecs and, without media
+// handlers, no RTCP. The driver is the RTP application: ../common/rtp_media.cjs makes the synthetic
+// sources (PCMU tone/silence, the pre-encoded VP8 pattern) and the analysing sinks, and its RtcpSession
+// sends SR/RR (with LSR/DLSR, so the peer measures the round-trip time), SDES, PLI while a video sink waits
+// for a key frame, answers PLI/FIR with a key frame and NACK with retransmissions. What the W3C layer does
+// is done here from the SDP, before each setLocalDescription:
+// - Each transceiver is a track description the driver rebuilds and re-applies (`addTrack` with an
+//   existing mid replaces the description): PCMU (PT 0) or VP8 (PT 96 in offers, the offer's PT in
+//   answers), `a=ssrc` with cname/msid when it sends (libdatachannel routes RTP by signalled SSRC), and the
+//   direction: the transceiver's own in an offer, the RFC 3264 intersection with the offer in an answer
+//   (libdatachannel copies the track's direction into the answer unchanged).
+// - libdatachannel creates a track for each new remote m-section itself (recvonly in W3C terms); the
+//   driver takes it over by re-adding a description with that mid, so the answer never lists codecs the
+//   driver cannot send (the reciprocated description would copy every offered codec).
+// - mid is chosen at addTransceiver (the native API needs it) and reported from the first description
+//   that carries it; currentDirection from the last answer; `track` events when a remote description
+//   starts sending on an m-section (W3C "process the addition of a remote track").
+// - Every native Track wrapper is kept: node-datachannel closes the track when a wrapper is collected.
+// - `forceMediaTransport` makes DTLS negotiate SRTP from the start, so media added by renegotiation to a
+//   data-only connection works.
+// - getStats: libdatachannel has no RTP statistics (no outbound-rtp / inbound-rtp / codec entries); the
+//   media scenarios' expectStats steps on the ndc side are known issues.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -38,6 +63,8 @@ import { startDriver, emit, log, DriverError, notFound } from '../common/jsonlin
 import { ChannelTable } from '../common/channels.mjs';
 
 const require = createRequire(import.meta.url);
+const core = require('../common/media_core.cjs');
+const rtpMedia = require('../common/rtp_media.cjs');
 // package.json is not in the package's `exports`: read it next to the resolved entry point.
 function packageJson(name) {
   let dir = path.dirname(require.resolve(name));
@@ -189,7 +216,7 @@ function nativeConfig(config) {
       }
     }
   }
-  const out = { iceServers, disableAutoNegotiation: true };
+  const out = { iceServers, disableAutoNegotiation: true, forceMediaTransport: true };
   if (config.iceTransportPolicy) out.iceTransportPolicy = config.iceTransportPolicy;
   return out;
 }
@@ -222,8 +249,252 @@ function nativeCall(fn) {
   }
 }
 
+
+// ---- media (feature `media`, RTP level; see the header) ---------------------------------------------
+
+const NDC_DIRECTION = { sendrecv: 'SendRecv', sendonly: 'SendOnly', recvonly: 'RecvOnly', inactive: 'Inactive' };
+const DIRECTIONS = Object.keys(NDC_DIRECTION);
+const VIDEO_PT = 96;
+const sends = (dir) => dir === 'sendrecv' || dir === 'sendonly';
+const mkErr = (name, message) => new DriverError(name, message);
+
+const transceivers = new Map(); // handle → rec (insertion order = creation order)
+let nextTransceiver = 1;
+
+function getMediaRec(handle) {
+  const rec = typeof handle === 'string' ? transceivers.get(handle) : undefined;
+  if (!rec) throw new DriverError('NotFoundError', `unknown transceiver handle ${JSON.stringify(handle)}`);
+  return rec;
+}
+
+const pcTransceivers = (pcHandle) => [...transceivers.values()].filter((r) => r.pc === pcHandle);
+
+// The smallest unused number as a mid: not taken by a transceiver nor by any m-section either side has
+// described (e.g. the data channel's).
+function allocateMid(pcHandle) {
+  const { pc } = getRec(pcHandle);
+  const used = new Set(pcTransceivers(pcHandle).map((r) => r.mid));
+  for (const d of [pc.localDescription, pc.remoteDescription]) for (const m of mids(d && d.sdp)) used.add(m);
+  let n = 0;
+  while (used.has(String(n))) n++;
+  return String(n);
+}
+
+function newMediaRec(pcHandle, kind, mid, direction) {
+  const handle = `t${nextTransceiver++}`;
+  const rec = {
+    handle, pc: pcHandle, kind, mid, direction, currentDirection: null, midKnown: false,
+    sender: `s${handle.slice(1)}`, ssrc: rtpMedia.randomU32(), cname: `ndc-${process.pid}`,
+    streamId: `stream-${handle}`, trackId: `track-${handle}`, videoPt: VIDEO_PT,
+    source: null, everSent: false, sink: null, remoteSending: false, remoteTrackId: null, remoteSsrc: null,
+    wrappers: [], track: null, rtcp: null, pliTimer: null,
+  };
+  rec.rtcp = new rtpMedia.RtcpSession({
+    send: (buf) => (rec.track && rec.track.isOpen() ? rec.track.sendMessageBinary(buf) : false),
+    ssrc: rec.ssrc,
+    cname: rec.cname,
+    clockRate: kind === 'audio' ? rtpMedia.AUDIO_RATE : rtpMedia.VIDEO_CLOCK,
+    getSource: () => (rec.source && sends(rec.currentDirection) ? rec.source : null),
+    hooks: {
+      onKeyFrameRequest: () => { if (rec.source && rec.source.requestKeyFrame) rec.source.requestKeyFrame(); },
+      onNack: (seqs) => (rec.source && rec.source.retransmit ? rec.source.retransmit(seqs) : 0),
+    },
+  });
+  transceivers.set(handle, rec);
+  return rec;
+}
+
+// The track description for `dir`, applied to libdatachannel (a new track, or the existing one of that mid).
+function applyTrack(rec, dir) {
+  const { native } = getRec(rec.pc);
+  const m = rec.kind === 'audio' ? new ndc.Audio(rec.mid, NDC_DIRECTION[dir]) : new ndc.Video(rec.mid, NDC_DIRECTION[dir]);
+  if (rec.kind === 'audio') m.addAudioCodec(rtpMedia.PT_PCMU, 'PCMU/8000');
+  else m.addVideoCodec(rec.videoPt, 'VP8');
+  if (rec.source && sends(dir)) m.addSSRC(rec.ssrc, rec.cname, rec.streamId, rec.trackId);
+  const track = nativeCall(() => native.addTrack(m));
+  rec.wrappers.push(track);
+  rec.track = track;
+  track.onMessage((buf) => onTrackMessage(rec, buf));
+}
+
+function onTrackMessage(rec, buf) {
+  if (rtpMedia.isRtcp(buf)) { rec.rtcp.onRtcp(buf); return; }
+  const p = rtpMedia.parseRtp(buf);
+  if (!p) return;
+  if (p.ssrc === rec.ssrc) return; // our own (a looped-back packet)
+  rec.remoteSsrc = p.ssrc;
+  rec.rtcp.onRtp(p);
+  if (rec.sink && (rec.kind === 'audio' || p.payloadType === rec.videoPt)) rec.sink.push(p);
+}
+
+function startSink(rec) {
+  if (rec.sink) return;
+  rec.sink = rec.kind === 'audio' ? new rtpMedia.AudioRtpSink() : new rtpMedia.Vp8RtpSink();
+  if (rec.kind === 'video') {
+    // RFC 4585 §6.3.1: PLI while the sink has no decodable key frame.
+    rec.pliTimer = setInterval(() => {
+      if (rec.sink && rec.sink.needKeyFrame && rec.sink.packetsReceived > 0 && rec.remoteSsrc !== null) rec.rtcp.requestKeyFrame(rec.remoteSsrc);
+    }, 500);
+    rec.pliTimer.unref();
+  }
+}
+
+function attachSource(rec, source) {
+  const spec = core.parseSource(rec.kind, source, mkErr);
+  const send = (pkt) => {
+    if (!rec.track || !sends(rec.currentDirection) || !rec.track.isOpen()) return false;
+    pkt.writeUInt8((pkt[1] & 0x80) | (rec.kind === 'audio' ? rtpMedia.PT_PCMU : rec.videoPt), 1);
+    const ok = rec.track.sendMessageBinary(pkt);
+    if (ok) rec.everSent = true;
+    return ok;
+  };
+  rec.source = rec.kind === 'audio'
+    ? new rtpMedia.AudioRtpSource({ spec, send, ssrc: rec.ssrc })
+    : new rtpMedia.VideoRtpSource({ send, ssrc: rec.ssrc, payloadType: rec.videoPt });
+  rec.source.start();
+}
+
+function stopMediaRec(rec) {
+  if (rec.source) rec.source.stop();
+  if (rec.pliTimer) clearInterval(rec.pliTimer);
+  rec.pliTimer = null;
+  rec.rtcp.close();
+}
+
+function describeMedia(rec) {
+  return {
+    transceiver: rec.handle,
+    sender: rec.sender,
+    mid: rec.midKnown ? rec.mid : null,
+    kind: rec.kind,
+    direction: rec.direction,
+    currentDirection: rec.currentDirection,
+  };
+}
+
+// Before setLocalDescription(type): each transceiver's description with the direction it offers or
+// answers (RFC 3264 §6.1), and the offer's VP8 payload type when answering.
+function prepareMedia(pcHandle, type) {
+  const { pc } = getRec(pcHandle);
+  const remote = type === 'answer' || type === 'pranswer' ? rtpMedia.parseSdpMedia(desc(pc.remoteDescription) ? pc.remoteDescription.sdp : '') : null;
+  for (const rec of pcTransceivers(pcHandle)) {
+    if (!remote) { applyTrack(rec, rec.direction); continue; }
+    const rm = remote.find((m) => m.mid === rec.mid);
+    if (!rm) continue;
+    if (rec.kind === 'video') {
+      const pt = rtpMedia.payloadTypeFor(rm, 'VP8');
+      if (pt !== null) rec.videoPt = pt;
+      if (rec.source) rec.source.payloadType = rec.videoPt;
+    }
+    applyTrack(rec, rm.port === 0 ? 'inactive' : rtpMedia.intersectDirection(rec.direction, rm.direction));
+  }
+}
+
+// After setLocalDescription: mids become visible; a local answer sets currentDirection.
+function afterLocalDescription(pcHandle) {
+  const { pc } = getRec(pcHandle);
+  const d = desc(pc.localDescription);
+  if (!d) return;
+  const local = rtpMedia.parseSdpMedia(d.sdp);
+  for (const rec of pcTransceivers(pcHandle)) {
+    const lm = local.find((m) => m.mid === rec.mid);
+    if (!lm) continue;
+    rec.midKnown = true;
+    if (d.type === 'answer') rec.currentDirection = lm.port === 0 ? 'inactive' : lm.direction;
+  }
+}
+
+// After setRemoteDescription: a transceiver for each new audio/video m-section (libdatachannel made the
+// track; W3C makes a recvonly transceiver), currentDirection from an answer, and `track` events for the
+// m-sections that start sending to us.
+function afterRemoteDescription(pcHandle) {
+  const { pc } = getRec(pcHandle);
+  const d = desc(pc.remoteDescription);
+  if (!d) return;
+  const remote = rtpMedia.parseSdpMedia(d.sdp);
+  const recs = pcTransceivers(pcHandle);
+  for (const rm of remote) {
+    if ((rm.kind !== 'audio' && rm.kind !== 'video') || rm.mid === null) continue;
+    let rec = recs.find((r) => r.mid === rm.mid);
+    if (!rec) {
+      if (rm.port === 0) continue;
+      rec = newMediaRec(pcHandle, rm.kind, rm.mid, 'recvonly');
+      if (rm.kind === 'video') rec.videoPt = rtpMedia.payloadTypeFor(rm, 'VP8') ?? VIDEO_PT;
+      applyTrack(rec, 'recvonly');
+    }
+    rec.midKnown = true;
+    if (d.type === 'answer') rec.currentDirection = rm.port === 0 ? 'inactive' : rtpMedia.REVERSE_DIRECTION[rm.direction];
+    const remoteSends = rm.port !== 0 && sends(rm.direction);
+    if (remoteSends && !rec.remoteSending) {
+      startSink(rec);
+      rec.remoteTrackId = rm.trackId || rec.remoteTrackId || `remote-${rec.handle}`;
+      emit({ event: 'track', pc: pcHandle, transceiver: rec.handle, kind: rec.kind, mid: rec.mid, streams: rm.streams, track: rec.remoteTrackId });
+    }
+    rec.remoteSending = remoteSends;
+  }
+}
+
+function announceNegotiation(pcHandle) {
+  const rec = getRec(pcHandle);
+  if (rec.closed || rec.pc.signalingState !== 'stable') return;
+  setImmediate(() => { if (!rec.closed) emit({ event: 'negotiationneeded', pc: pcHandle }); });
+}
+
+function checkMediaArgs(cmd) {
+  const rec = getRec(cmd.pc);
+  if (rec.closed) throw new DriverError('InvalidStateError', 'peer connection is closed');
+  if (cmd.kind !== 'audio' && cmd.kind !== 'video') throw new DriverError('TypeError', `kind must be "audio" or "video", not ${JSON.stringify(cmd.kind)}`);
+  return rec;
+}
+
+const mediaOps = {
+  addTransceiver: async (cmd) => {
+    checkMediaArgs(cmd);
+    const init = cmd.init && typeof cmd.init === 'object' ? cmd.init : {};
+    const direction = init.direction === undefined ? 'sendrecv' : init.direction;
+    if (!DIRECTIONS.includes(direction)) throw new DriverError('TypeError', `invalid direction ${JSON.stringify(direction)}`);
+    if (cmd.source !== undefined && cmd.source !== null) core.parseSource(cmd.kind, cmd.source, mkErr);
+    const rec = newMediaRec(cmd.pc, cmd.kind, allocateMid(cmd.pc), direction);
+    if (cmd.source !== undefined && cmd.source !== null) attachSource(rec, cmd.source);
+    applyTrack(rec, direction);
+    announceNegotiation(cmd.pc);
+    return describeMedia(rec);
+  },
+
+  // W3C addTrack: reuses a transceiver of that kind that has no track and never sent (e.g. one a remote
+  // offer created; its direction gains send), else makes a new sendrecv one.
+  addTrack: async (cmd) => {
+    checkMediaArgs(cmd);
+    const source = cmd.source === undefined ? (cmd.kind === 'audio' ? 'silence' : 'pattern') : cmd.source;
+    core.parseSource(cmd.kind, source, mkErr);
+    let rec = pcTransceivers(cmd.pc).find((r) => r.kind === cmd.kind && !r.source && !r.everSent && !sends(r.currentDirection ?? 'inactive'));
+    if (rec) {
+      if (rec.direction === 'recvonly') rec.direction = 'sendrecv';
+      else if (rec.direction === 'inactive') rec.direction = 'sendonly';
+      attachSource(rec, source);
+    } else {
+      rec = newMediaRec(cmd.pc, cmd.kind, allocateMid(cmd.pc), 'sendrecv');
+      attachSource(rec, source);
+      applyTrack(rec, 'sendrecv');
+    }
+    announceNegotiation(cmd.pc);
+    return describeMedia(rec);
+  },
+
+  getTransceivers: async (cmd) => {
+    getRec(cmd.pc);
+    return { transceivers: pcTransceivers(cmd.pc).map(describeMedia) };
+  },
+
+  getTrackInfo: async (cmd) => {
+    const rec = getMediaRec(cmd.transceiver);
+    startSink(rec);
+    return { kind: rec.kind, mid: rec.midKnown ? rec.mid : null, track: rec.remoteTrackId || `remote-${rec.handle}`, ...rec.sink.info() };
+  },
+};
+
 const ops = {
-  hello: async () => ({ name: 'ndc', version: pkg.version, protocol: 1, features: ['stats'] }),
+  hello: async () => ({ name: 'ndc', version: pkg.version, protocol: 1, features: ['stats', 'media'] }),
 
   createPeerConnection: async (cmd) => {
     if (typeof cmd.pc !== 'string' || cmd.pc === '') throw new DriverError('TypeError', 'pc handle must be a non-empty string');
@@ -271,7 +542,11 @@ const ops = {
       if ((type === 'answer' || type === 'pranswer') && offer) throw new DriverError('InvalidStateError', `cannot set an answer in ${st}`);
       if (d && d.sdp) log(`setLocalDescription: libdatachannel cannot apply a given SDP; using its own ${type}`);
     }
-    if (!(type === 'offer' && st === 'have-local-offer')) nativeCall(() => native.setLocalDescription(type));
+    if (!(type === 'offer' && st === 'have-local-offer')) {
+      if (type !== 'rollback') prepareMedia(cmd.pc, type);
+      nativeCall(() => native.setLocalDescription(type));
+    }
+    if (type !== 'rollback') afterLocalDescription(cmd.pc);
     await flushCallbacks();
     syncState(cmd.pc);
     return { description: desc(pc.localDescription) };
@@ -286,7 +561,10 @@ const ops = {
       if (st === 'stable' || st === 'closed' || st.endsWith('pranswer')) throw new DriverError('InvalidStateError', `cannot roll back in ${st}`);
       nativeCall(() => rec.native.setRemoteDescription('', 'rollback'));
     }
-    else await rec.pc.setRemoteDescription({ type: d.type, sdp: d.sdp || '' }).catch((e) => nativeCall(() => { throw e; }));
+    else {
+      await rec.pc.setRemoteDescription({ type: d.type, sdp: d.sdp || '' }).catch((e) => nativeCall(() => { throw e; }));
+      afterRemoteDescription(cmd.pc);
+    }
     await flushCallbacks();
     syncState(cmd.pc);
     return {};
@@ -392,14 +670,17 @@ const ops = {
 
   close: async (cmd) => {
     const rec = getRec(cmd.pc);
+    for (const t of pcTransceivers(cmd.pc)) stopMediaRec(t);
     rec.pc.close();
     rec.closed = true;
     syncState(cmd.pc);
     return {};
   },
+
+  ...mediaOps,
 };
 
-for (const op of ['addTransceiver', 'addTrack', 'insertDTMF', 'getTransceivers', 'getTrackInfo', 'restartIce']) {
+for (const op of ['insertDTMF', 'restartIce']) {
   ops[op] = async () => { throw new DriverError('NotSupportedError', `${op} is not supported by the ndc driver`); };
 }
 
@@ -414,6 +695,7 @@ channels.send = (handle, data) => {
 startDriver({
   ops,
   onShutdown: async () => {
+    for (const t of transceivers.values()) stopMediaRec(t);
     for (const rec of pcs.values()) { try { rec.pc.close(); } catch (e) { log('close failed', e.message); } }
     // libdatachannel's threads keep the process alive (or crash it at exit) unless cleaned up.
     try { ndc.cleanup(); } catch (e) { log('cleanup failed', e.message); }

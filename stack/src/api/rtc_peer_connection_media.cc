@@ -45,6 +45,10 @@ std::vector<sdp::RtpCodec> LocalCodecs(const std::string& kind) {
       r.payload_type = absl::EqualsIgnoreCase(c.name, "opus") ? 111 : absl::EqualsIgnoreCase(c.name, "PCMU") ? 0 : 8;
       out.push_back(r);
     }
+    // RFC 4733 telephone-event at the audio codecs' clock rates (48000 for Opus, 8000 for G.711):
+    // negotiated so DTMF can follow (issue E); never chosen as the media codec.
+    out.push_back(sdp::RtpCodec{110, "telephone-event", 48000, 1, "0-15", {}});
+    out.push_back(sdp::RtpCodec{126, "telephone-event", 8000, 1, "0-15", {}});
   } else {
     uint8_t pt = 96;
     for (const auto& c : media::SupportedVideoCodecs()) {

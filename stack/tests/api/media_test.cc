@@ -348,6 +348,12 @@ TEST(Media, AnswersLibwebrtcAudioVideoOffer) {
   EXPECT_EQ(audio.codecs[0].payload_type, 111);
   EXPECT_EQ(audio.ExtensionId(sdp::kMidExtensionUri), 4);
   EXPECT_EQ(audio.direction, "recvonly");
+  // RFC 4733 telephone-event accepted at the offer's payload types (110/48000 and 126/8000).
+  ASSERT_TRUE(audio.FindCodec(110));
+  EXPECT_EQ(audio.FindCodec(110)->name, "telephone-event");
+  ASSERT_TRUE(audio.FindCodec(126));
+  EXPECT_EQ(audio.FindCodec(126)->clock_rate, 8000u);
+  EXPECT_FALSE(audio.FindCodec(112)) << "telephone-event/32000 has no audio codec of ours at that rate";
   ASSERT_GE(video.codecs.size(), 2u);
   EXPECT_EQ(video.codecs[0].name, "VP8");
   EXPECT_EQ(video.codecs[1].name, "rtx");
