@@ -145,6 +145,14 @@ class Cell {
         const Step& step = sc_.steps[i];
         if (opts_.verbose) std::cerr << "[" << Tag() << "] step " << i << (step.comment.empty() ? "" : ": " + step.comment) << "\n";
         Trace(absl::StrCat("--- step ", i, step.comment.empty() ? "" : ": " + step.comment));
+        const KnownIssue* skip_issue = StepIssue(step);
+        if (skip_issue && skip_issue->skip) {
+          result_.notes.push_back(absl::StrCat("step ", i, ": not run against ", skip_issue->peer, " (known limitation: ",
+                                               skip_issue->reason, ")"));
+          Trace(absl::StrCat("skipped: ", result_.notes.back()));
+          result_.step_ms.push_back(0);
+          continue;
+        }
         auto step_start = Clock::now();
         st = RunStep(step);
         result_.step_ms.push_back(Ms(Clock::now() - step_start).count());

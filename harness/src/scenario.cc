@@ -137,6 +137,11 @@ absl::Status ParseKnownIssues(const json& j, absl::string_view where, const std:
     if (auto s = GetString(k, "peer", w, &issue.peer, true); !s.ok()) return s;
     if (auto s = GetString(k, "role", w, &issue.role, false); !s.ok()) return s;
     if (auto s = GetString(k, "reason", w, &issue.reason, true); !s.ok()) return s;
+    if (k.contains("skip")) {
+      if (!k["skip"].is_boolean()) return Bad(w, "skip must be a boolean");
+      if (default_role == "any") return Bad(w, "skip is for step-level known issues only");
+      issue.skip = k["skip"].get<bool>();
+    }
     if (issue.role != "A" && issue.role != "B" && issue.role != "any" && !(issue.role.empty() && default_role.empty())) {
       return Bad(w, "role is A, B or any");
     }

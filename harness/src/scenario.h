@@ -76,6 +76,9 @@ struct KnownIssue {
   std::string peer;   // driver name, e.g. "werift"
   std::string role;   // "A", "B" or "any"; "" (step level, the default there) = the step's side
   std::string reason;
+  // Step level only: the peer cannot do this step at all (e.g. has no RTP statistics), so it is not
+  // run against it — noted, never waited for (a polled step would otherwise run to its timeout).
+  bool skip = false;
 };
 
 struct Step {

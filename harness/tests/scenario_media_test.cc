@@ -73,6 +73,22 @@ TEST(ScenarioMedia, RejectsMalformedMediaAndStatsSteps) {
   EXPECT_TRUE(ok->steps[2].poll);
 }
 
+TEST(ScenarioMedia, KnownIssueSkipIsStepLevelOnly) {
+  auto ok = ParseScenario(R"({"format": 1, "name": "x", "steps": [
+      {"expectStats": {"type": "outbound-rtp"}, "on": "A",
+       "knownIssues": [{"peer": "ndc", "reason": "no RTP stats", "skip": true}]},
+      {"wait": 1, "knownIssues": [{"peer": "ndc", "reason": "r"}]}]})");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_EQ(ok->steps[0].known_issues.size(), 1u);
+  EXPECT_TRUE(ok->steps[0].known_issues[0].skip);
+  EXPECT_FALSE(ok->steps[1].known_issues[0].skip);
+  EXPECT_FALSE(ParseScenario(R"({"format": 1, "name": "x", "knownIssues": [{"peer": "ndc", "reason": "r", "skip": true}],
+                                 "steps": [{"wait": 1}]})").ok())
+      << "skip at scenario level";
+  EXPECT_FALSE(ParseScenario(R"({"format": 1, "name": "x", "steps": [{"wait": 1,
+                                 "knownIssues": [{"peer": "ndc", "reason": "r", "skip": "yes"}]}]})").ok());
+}
+
 TEST(ScenarioMedia, OperatorObjectsNeedEveryOperator) {
   std::string why;
   json range = {{"hz", {{"$gte", 430}, {"$lte", 450}}}};
