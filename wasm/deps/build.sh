@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the C/C++ dependencies of the WASM stack (mbedTLS, libsrtp2, usrsctp, Abseil, libopus) with
+# Builds the C/C++ dependencies of the WASM stack (mbedTLS, libsrtp2, usrsctp, Abseil, libopus, libvpx) with
 # Debian's emscripten, from the Debian source packages of exactly the versions the native build links
 # (`apt-get source NAME=VERSION`, VERSION read from the installed -dev package). Installs them into a
 # cache outside the clone, keyed by those versions, the emscripten version and this script + its
@@ -40,6 +40,19 @@
 #               --enable-float-approx), hardening checks on, no custom modes (Debian enables them
 #               natively; WebRTC uses only standard Opus), no extra programs or docs. Headers in
 #               include/opus/.
+#  - libvpx:    VP8 decoder only, so WASM sinks decode (framesDecoded); sending keeps the pre-encoded
+#               pattern, so no encoder (and no VP9) is built. Its configure is not autotools (own
+#               option set; CC/AR/... come from emconfigure's environment): --target=generic-gnu (plain
+#               C, no asm/SIMD), --disable-runtime-cpu-detect (nothing to detect),
+#               --disable-multithread (the stack decodes with one thread; no pthread needed),
+#               --disable-webm-io --disable-libyuv (used only by its tools), no examples/tools/docs/
+#               unit tests, static only. Its defaults already give -O3 -DNDEBUG. No postproc (Debian
+#               enables it natively, but vp8_codec.cc never asks the decoder for it). STRIP=true: its
+#               Makefile makes libvpx.a from libvpx_g.a with binutils' `strip --strip-debug`, which
+#               keeps the WASM objects but drops emar's archive index (wasm-ld then warns "archive is
+#               missing an index"); with a non-GNU strip it copies the archive instead (-O3 objects
+#               have no debug info to strip). Headers in include/vpx/ (decoder headers only:
+#               vp8dx.h, vpx_decoder.h, no vp8cx.h).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"
@@ -59,6 +72,7 @@ DEPS=(
   "usrsctp:libusrsctp:libusrsctp-dev"
   "abseil:abseil:libabsl-dev"
   "opus:opus:libopus-dev"
+  "libvpx:libvpx:libvpx-dev"
 )
 
 key_input="$(cat "$HERE/build.sh" "$HERE/../../cmake/deps/common.sh" "$HERE"/patches/*.patch; emcc --version 2>/dev/null | head -1)"
@@ -77,7 +91,7 @@ WORK="$CACHE/work-$KEY"
 LOGS="$PREFIX.log"
 rm -rf "$WORK" "$PREFIX"
 mkdir -p "$WORK" "$LOGS" "$PREFIX"
-say "building mbedTLS, libsrtp2, usrsctp, Abseil and libopus for WASM into $PREFIX (logs: $LOGS)"
+say "building mbedTLS, libsrtp2, usrsctp, Abseil, libopus and libvpx for WASM into $PREFIX (logs: $LOGS)"
 
 cmake_build() {  # cmake_build NAME SRC_DIR [cmake args...]
   local name="$1" srcdir="$2"; shift 2
@@ -93,18 +107,22 @@ cmake_build() {  # cmake_build NAME SRC_DIR [cmake args...]
 $(tail -20 "$LOGS/$name.log")"
 }
 
-autotools_build() {  # autotools_build NAME SRC_DIR [configure args...]: out-of-tree, static only
+configure_build() {  # configure_build NAME SRC_DIR [configure args...]: out-of-tree configure + make
   local name="$1" srcdir="$2"; shift 2
   local b="$WORK/build-$name"
   say "  $name"
   mkdir -p "$b"
   {
-    (cd "$b" && emconfigure "$srcdir/configure" --prefix="$PREFIX" --disable-shared --enable-static \
-      --disable-maintainer-mode --disable-dependency-tracking CFLAGS="-O3 -DNDEBUG" "$@") &&
+    (cd "$b" && emconfigure "$srcdir/configure" --prefix="$PREFIX" "$@") &&
       emmake make -C "$b" -j"$JOBS" &&
       make -C "$b" install
   } >"$LOGS/$name.log" 2>&1 || die "$name failed; last lines of $LOGS/$name.log:
 $(tail -20 "$LOGS/$name.log")"
+}
+
+autotools_build() {  # autotools_build NAME SRC_DIR [configure args...]: static only
+  configure_build "$1" "$2" --disable-shared --enable-static --disable-maintainer-mode \
+    --disable-dependency-tracking CFLAGS="-O3 -DNDEBUG" "${@:3}"
 }
 
 for d in "${DEPS[@]}"; do
@@ -148,6 +166,17 @@ for d in "${DEPS[@]}"; do
       autotools_build opus "$dir" --host=wasm32-unknown-linux --disable-extra-programs --disable-doc \
         --disable-asm --disable-intrinsics --disable-rtcd
       [[ -f $PREFIX/lib/libopus.a && -f $PREFIX/include/opus/opus.h ]] || die "opus: libopus.a or opus/opus.h not installed"
+      ;;
+    libvpx)
+      # Not autotools: configure_build, not autotools_build (its configure rejects their options).
+      STRIP=true configure_build libvpx "$dir" --target=generic-gnu --disable-vp9 --disable-vp8-encoder \
+        --enable-vp8-decoder --disable-multithread --disable-runtime-cpu-detect --disable-webm-io \
+        --disable-libyuv --disable-examples --disable-tools --disable-docs --disable-unit-tests \
+        --enable-static --disable-shared
+      [[ -f $PREFIX/lib/libvpx.a && -f $PREFIX/include/vpx/vp8dx.h && -f $PREFIX/include/vpx/vpx_decoder.h ]] ||
+        die "libvpx: libvpx.a or vpx/vp8dx.h, vpx/vpx_decoder.h not installed"
+      # The archive's first member must be the symbol index ("/"), see STRIP=true above.
+      [[ $(head -c 10 "$PREFIX/lib/libvpx.a" | tail -c 2) == "/ " ]] || die "libvpx: libvpx.a has no archive index"
       ;;
   esac
 done

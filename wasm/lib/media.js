@@ -253,8 +253,8 @@ class RTCRtpReceiver {
 
   // refrtc extension: what the receiver's analysing sink measured so far. Audio: { kind,
   // samplesReceived, sampleRate, dominantHz (peak of a Hann-windowed FFT over the last second of
-  // decoded mono audio; null when silent), rms }; video: { kind, framesReceived, framesDecoded (0
-  // in WASM: no VP8 decoder), width, height }.
+  // decoded mono audio; null when silent), rms }; video: { kind, framesReceived, framesDecoded (by
+  // the decoder-only libvpx of the WASM build), width, height }.
   trackInfo() {
     const pc = this._t._pc;
     if (pc._deleted) return this._info ? { ...this._info } : { kind: this._t._kind };

@@ -37,11 +37,11 @@ inline constexpr Duration kMaxLag = std::chrono::milliseconds(200);
 inline constexpr uint32_t kKeyframeInterval = 90;
 
 // The "pattern" source from the VP8 frames embedded in vp8_pattern_frames.inc (60 frames, a 2 s
-// loop starting with the only key frame). Builds without libvpx (WASM) use it for "pattern";
-// native builds expose it here so that its path is tested too.
+// loop starting with the only key frame). Builds without the libvpx encoder (WASM: its libvpx is
+// decoder-only) use it for "pattern"; native builds expose it here so that its path is tested too.
 std::unique_ptr<MediaSource> CreatePreencodedPatternSource(Instant start, size_t max_payload);
 // A VP8 sink; without `use_decoder` it only assembles frames and parses key frame headers (the
-// behaviour of builds without libvpx).
+// behaviour of builds without the libvpx decoder, REFRTC_HAVE_VPX_DECODER).
 std::unique_ptr<MediaSink> CreateVp8Sink(bool use_decoder);
 // The H.264 passthrough sink (h264_sink.cc): assembles access units, counts frames and key frames
 // (IDR) and reads the size from the SPS; never decodes (frames_decoded stays 0).

@@ -99,7 +99,7 @@ struct TrackInfo {
   uint64_t concealed_samples = 0;       // inserted for lost packets (webrtc-stats concealedSamples)
   // video
   uint64_t frames_received = 0;         // complete frames assembled (and decoded, where a decoder exists)
-  uint64_t frames_decoded = 0;          // decoded by libvpx (0 in builds without it)
+  uint64_t frames_decoded = 0;          // decoded by libvpx (0 in builds without its VP8 decoder)
   uint64_t keyframes_received = 0;
   uint64_t frames_dropped = 0;          // incomplete frames given up on
   uint32_t width = 0, height = 0;       // of the last key frame

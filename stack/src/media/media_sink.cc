@@ -257,7 +257,7 @@ class AudioSink : public MediaSink {
 
 // ---- video ----
 
-#ifdef REFRTC_HAVE_VPX
+#ifdef REFRTC_HAVE_VPX_DECODER
 // Decoding is only attempted for pictures up to this size (bounds memory on hostile input).
 constexpr uint32_t kMaxDecodePixels = 4096 * 2304;
 #endif
@@ -265,7 +265,7 @@ constexpr uint32_t kMaxDecodePixels = 4096 * 2304;
 class Vp8Sink : public MediaSink {
  public:
   explicit Vp8Sink(bool use_decoder) {
-#ifdef REFRTC_HAVE_VPX
+#ifdef REFRTC_HAVE_VPX_DECODER
     if (use_decoder) {
       auto dec = Vp8Decoder::Create();
       if (dec.ok()) decoder_ = std::move(*dec);
@@ -474,7 +474,7 @@ class Vp8Sink : public MediaSink {
       ++frames_dropped_;  // undecodable until the next key frame
       return;
     }
-#ifdef REFRTC_HAVE_VPX
+#ifdef REFRTC_HAVE_VPX_DECODER
     if (decoder_) {
       if (static_cast<uint64_t>(width_) * height_ > kMaxDecodePixels || !decoder_->Decode(frame)) {
         OnFrameLost();
@@ -498,7 +498,7 @@ class Vp8Sink : public MediaSink {
     last_request_ = now;
   }
 
-#ifdef REFRTC_HAVE_VPX
+#ifdef REFRTC_HAVE_VPX_DECODER
   std::unique_ptr<Vp8Decoder> decoder_;
 #endif
   SeqUnwrapper unwrapper_;

@@ -1,16 +1,21 @@
 #include "media/vp8_codec.h"
 
+#if defined(REFRTC_HAVE_VPX) || defined(REFRTC_HAVE_VPX_DECODER)
 #ifdef REFRTC_HAVE_VPX
 #include <vpx/vp8cx.h>
+#include <vpx/vpx_encoder.h>
+#endif
+#ifdef REFRTC_HAVE_VPX_DECODER
 #include <vpx/vp8dx.h>
 #include <vpx/vpx_decoder.h>
-#include <vpx/vpx_encoder.h>
+#endif
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
 namespace refrtc::media {
 
+#ifdef REFRTC_HAVE_VPX
 struct Vp8Encoder::Impl {
   vpx_codec_ctx_t ctx{};
   bool initialised = false;
@@ -82,7 +87,9 @@ absl::StatusOr<EncodedVp8Frame> Vp8Encoder::Encode(I420Picture& picture, int64_t
   if (out.data.empty()) return absl::UnavailableError("the encoder produced no frame");
   return out;
 }
+#endif  // REFRTC_HAVE_VPX
 
+#ifdef REFRTC_HAVE_VPX_DECODER
 struct Vp8Decoder::Impl {
   vpx_codec_ctx_t ctx{};
   bool initialised = false;
@@ -117,6 +124,7 @@ bool Vp8Decoder::Decode(ByteView frame) {
   while (vpx_codec_get_frame(&impl_->ctx, &iter) != nullptr) got = true;
   return got;
 }
+#endif  // REFRTC_HAVE_VPX_DECODER
 
 }  // namespace refrtc::media
-#endif  // REFRTC_HAVE_VPX
+#endif  // REFRTC_HAVE_VPX || REFRTC_HAVE_VPX_DECODER

@@ -1,6 +1,8 @@
-// Thin wrappers over libvpx's VP8 encoder and decoder (only in builds with REFRTC_HAVE_VPX).
+// Thin wrappers over libvpx's VP8 encoder (builds with REFRTC_HAVE_VPX) and decoder (builds with
+// REFRTC_HAVE_VPX_DECODER: every native build with libvpx, and the WASM build, whose libvpx is
+// decoder-only).
 #pragma once
-#ifdef REFRTC_HAVE_VPX
+#if defined(REFRTC_HAVE_VPX) || defined(REFRTC_HAVE_VPX_DECODER)
 #include <cstdint>
 #include <memory>
 
@@ -10,6 +12,7 @@
 
 namespace refrtc::media {
 
+#ifdef REFRTC_HAVE_VPX
 struct Vp8EncoderConfig {
   uint32_t width = kPatternWidth, height = kPatternHeight;
   uint32_t bitrate_kbps = 400;
@@ -34,7 +37,9 @@ class Vp8Encoder {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+#endif  // REFRTC_HAVE_VPX
 
+#ifdef REFRTC_HAVE_VPX_DECODER
 class Vp8Decoder {
  public:
   static absl::StatusOr<std::unique_ptr<Vp8Decoder>> Create();
@@ -47,6 +52,7 @@ class Vp8Decoder {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+#endif  // REFRTC_HAVE_VPX_DECODER
 
 }  // namespace refrtc::media
-#endif  // REFRTC_HAVE_VPX
+#endif  // REFRTC_HAVE_VPX || REFRTC_HAVE_VPX_DECODER
