@@ -356,6 +356,15 @@ void MediaSession::OnRtcp(ByteView packet, Instant now) {
   }
 }
 
+void MediaSession::ApplyMaxBitrate(Stream& s) {
+  // webrtc-pc §5.2.1 maxBitrate of the (single) encoding, applied when it changes.
+  const auto& enc = s.t->sender_->encodings_;
+  std::optional<uint64_t> max = enc.empty() ? std::nullopt : enc.front().maxBitrate;
+  if (s.applied_max_bitrate && *s.applied_max_bitrate == max) return;
+  s.applied_max_bitrate = max;
+  s.source->SetMaxBitrate(max);
+}
+
 bool MediaSession::WantsSource(const Stream& s) const {
   const auto& sender = s.t->sender_;
   const MediaStreamTrack* track = sender ? sender->track_.get() : nullptr;
@@ -376,7 +385,10 @@ void MediaSession::EnsureSource(Stream& s, Instant now) {
     return;
   }
   if (s.source_track == track && s.source_spec == track->source()) {
-    if (s.source) s.source->SetEnabled(track->enabled());
+    if (s.source) {
+      s.source->SetEnabled(track->enabled());
+      ApplyMaxBitrate(s);
+    }
     return;  // running, or failed to start for this track (not retried)
   }
   if (s.source) {
@@ -403,6 +415,8 @@ void MediaSession::EnsureSource(Stream& s, Instant now) {
     s.ts_offset = static_cast<uint32_t>(static_cast<uint64_t>(elapsed * s.send_codec->clock_rate + 0.5));
   }
   s.source->SetEnabled(track->enabled());
+  s.applied_max_bitrate.reset();
+  ApplyMaxBitrate(s);
   s.source_track = track;
   s.source_spec = track->source();
 }

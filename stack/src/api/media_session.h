@@ -98,6 +98,7 @@ class MediaSession {
     std::unique_ptr<media::MediaSource> source;
     std::string source_spec;  // of the track the source was made for
     const MediaStreamTrack* source_track = nullptr;
+    std::optional<std::optional<uint64_t>> applied_max_bitrate;  // last SetMaxBitrate given to source
     uint64_t frames_encoded_before = 0, keyframes_before = 0;  // of replaced sources
     std::optional<Instant> last_packet_sent;
     // RFC 3550 §5.1: the RTP timestamp grows linearly with time for the life of the send stream,
@@ -119,6 +120,7 @@ class MediaSession {
   Stream* BySendSsrc(uint32_t ssrc);
   Stream* ByRecvSsrc(uint32_t ssrc);
   bool WantsSource(const Stream& s) const;
+  void ApplyMaxBitrate(Stream& s);
   void EnsureSource(Stream& s, Instant now);
   void DeliverMedia(Stream& s, const rtp::RtpPacket& p, Instant now);
   void SendRtcpReports(Instant now);

@@ -81,6 +81,9 @@ class MediaSource {
   // MediaStreamTrack.enabled = false: audio sends silence, video black frames (W3C
   // mediacapture-main §4.3.1).
   virtual void SetEnabled(bool enabled) = 0;
+  // RTCRtpEncodingParameters.maxBitrate (webrtc-pc §5.2.1), bits per second; nullopt = the source's
+  // default. The live VP8 and Opus encoders retarget; G.711 and pre-encoded frames have a fixed rate.
+  virtual void SetMaxBitrate(std::optional<uint64_t> bps) { (void)bps; }
   virtual uint64_t frames_encoded() const = 0;
   virtual uint64_t keyframes_encoded() const = 0;
   virtual uint32_t width() const = 0;   // video, else 0

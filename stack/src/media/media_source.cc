@@ -59,6 +59,7 @@ class AudioEncoder {
  public:
   virtual ~AudioEncoder() = default;
   virtual Bytes Encode(const std::vector<float>& pcm) = 0;
+  virtual void SetMaxBitrate(std::optional<uint64_t> bps) { (void)bps; }
 };
 
 class G711Encoder : public AudioEncoder {
@@ -98,6 +99,11 @@ class OpusAudioEncoder : public AudioEncoder {
     return std::unique_ptr<OpusAudioEncoder>(new OpusAudioEncoder(enc, std::min<size_t>(max_payload, 1275)));
   }
   ~OpusAudioEncoder() override { opus_encoder_destroy(enc_); }
+  void SetMaxBitrate(std::optional<uint64_t> bps) override {
+    // RFC 7587 §3.1.1: 6-510 kbit/s; our default is 48 kbit/s.
+    uint64_t rate = std::min<uint64_t>(bps.value_or(48000), 48000);
+    opus_encoder_ctl(enc_, OPUS_SET_BITRATE(static_cast<opus_int32>(std::max<uint64_t>(rate, 6000))));
+  }
   Bytes Encode(const std::vector<float>& pcm) override {
     Bytes out(max_bytes_);  // RFC 6716 §3.2.1: at most 1275 bytes; libopus fits the rate to it
     opus_int32 n = opus_encode_float(enc_, pcm.data(), static_cast<int>(pcm.size()), out.data(),
@@ -122,6 +128,7 @@ class AudioSource : public SourceBase {
   MediaKind kind() const override { return MediaKind::kAudio; }
   void RequestKeyframe() override {}
   void SetEnabled(bool enabled) override { enabled_ = enabled; }
+  void SetMaxBitrate(std::optional<uint64_t> bps) override { encoder_->SetMaxBitrate(bps); }
   uint64_t frames_encoded() const override { return frames_; }
   uint64_t keyframes_encoded() const override { return 0; }
   uint32_t width() const override { return 0; }
@@ -201,6 +208,11 @@ class Vp8PatternSource : public VideoSourceBase {
  public:
   Vp8PatternSource(Instant start, size_t max_payload, std::unique_ptr<Vp8Encoder> encoder)
       : VideoSourceBase(start, max_payload), encoder_(std::move(encoder)) {}
+  void SetMaxBitrate(std::optional<uint64_t> bps) override {
+    // The payload rate stays under maxBitrate (webrtc-pc counts RTP payload); default 400 kbit/s.
+    uint64_t kbps = bps ? *bps / 1000 : 400;
+    (void)encoder_->SetBitrateKbps(static_cast<uint32_t>(std::min<uint64_t>(kbps, 400)));
+  }
 
  protected:
   void Emit(uint64_t k, std::vector<RtpPayload>* out) override {

@@ -1,5 +1,7 @@
 #include "media/vp8_codec.h"
 
+#include <algorithm>
+
 #if defined(REFRTC_HAVE_VPX) || defined(REFRTC_HAVE_VPX_DECODER)
 #ifdef REFRTC_HAVE_VPX
 #include <vpx/vp8cx.h>
@@ -18,6 +20,7 @@ namespace refrtc::media {
 #ifdef REFRTC_HAVE_VPX
 struct Vp8Encoder::Impl {
   vpx_codec_ctx_t ctx{};
+  vpx_codec_enc_cfg_t cfg{};  // libvpx keeps a pointer to the config it was initialised with
   bool initialised = false;
   Vp8EncoderConfig config;
   ~Impl() {
@@ -50,7 +53,8 @@ absl::StatusOr<std::unique_ptr<Vp8Encoder>> Vp8Encoder::Create(const Vp8EncoderC
   auto encoder = std::unique_ptr<Vp8Encoder>(new Vp8Encoder());
   encoder->impl_ = std::make_unique<Impl>();
   encoder->impl_->config = config;
-  vpx_codec_err_t err = vpx_codec_enc_init(&encoder->impl_->ctx, vpx_codec_vp8_cx(), &cfg, 0);
+  encoder->impl_->cfg = cfg;
+  vpx_codec_err_t err = vpx_codec_enc_init(&encoder->impl_->ctx, vpx_codec_vp8_cx(), &encoder->impl_->cfg, 0);
   if (err != VPX_CODEC_OK) {
     return absl::InternalError(absl::StrCat("vpx_codec_enc_init: ", vpx_codec_err_to_string(err)));
   }
@@ -62,6 +66,16 @@ absl::StatusOr<std::unique_ptr<Vp8Encoder>> Vp8Encoder::Create(const Vp8EncoderC
 }
 
 Vp8Encoder::~Vp8Encoder() = default;
+
+absl::Status Vp8Encoder::SetBitrateKbps(uint32_t kbps) {
+  kbps = std::max<uint32_t>(kbps, 30);
+  if (!impl_->initialised) return absl::FailedPreconditionError("encoder not initialised");
+  if (impl_->cfg.rc_target_bitrate == kbps) return absl::OkStatus();
+  impl_->cfg.rc_target_bitrate = kbps;
+  vpx_codec_err_t err = vpx_codec_enc_config_set(&impl_->ctx, &impl_->cfg);
+  if (err != VPX_CODEC_OK) return absl::InternalError(absl::StrCat("vpx_codec_enc_config_set: ", vpx_codec_err_to_string(err)));
+  return absl::OkStatus();
+}
 
 absl::StatusOr<EncodedVp8Frame> Vp8Encoder::Encode(I420Picture& picture, int64_t pts, bool force_keyframe) {
   if (picture.width != impl_->config.width || picture.height != impl_->config.height) {

@@ -31,6 +31,8 @@ class Vp8Encoder {
   ~Vp8Encoder();
   // Encodes one picture (realtime deadline, error resilient, one-pass CBR, no frame dropping).
   absl::StatusOr<EncodedVp8Frame> Encode(I420Picture& picture, int64_t pts, bool force_keyframe);
+  // Retargets the CBR rate control (vpx_codec_enc_config_set), in kbit/s (at least 30).
+  absl::Status SetBitrateKbps(uint32_t kbps);
 
  private:
   Vp8Encoder() = default;

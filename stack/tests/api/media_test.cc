@@ -206,6 +206,39 @@ TEST(Media, StatsReportHasEveryTypeWithConsistentIdsAndSelectors) {
   EXPECT_EQ(DomErrorName(RTCStatsReportJson(*p.a.pc, 0, Track("silence", "stranger")).status()), "InvalidAccessError");
 }
 
+TEST(Media, MaxBitrateLimitsTheVideoRate) {
+  // webrtc-pc §5.2.1 maxBitrate: the VP8 encoder retargets; the payload rate follows.
+  PcPair p(17);
+  auto t = p.a.pc->addTransceiver(Track("pattern", "v"), RTCRtpTransceiverInit{RTCRtpTransceiverDirection::kSendonly, {}, {}});
+  ASSERT_TRUE(t.ok());
+  p.Negotiate();
+  auto bt = TrackEventTransceiver(p.b, "video");
+  ASSERT_TRUE(bt);
+  auto bytes_sent = [&] {
+    nlohmann::json s = nlohmann::json::array();
+    AppendRtpStats(*p.a.pc, 0, "T01", s);
+    for (const auto& x : s)
+      if (x["type"] == "outbound-rtp") return x["bytesSent"].get<uint64_t>();
+    return uint64_t{0};
+  };
+  ASSERT_TRUE(p.RunUntil([&] { return bt->receiver()->track_info().framesReceived >= 10; }));
+  p.RunFor(std::chrono::seconds(2));
+  uint64_t b0 = bytes_sent();
+  p.RunFor(std::chrono::seconds(3));
+  double full_kbps = (bytes_sent() - b0) * 8 / 3.0 / 1000;
+  auto params = (*t)->sender()->getParameters();
+  params.encodings[0].maxBitrate = 100000;
+  ASSERT_TRUE((*t)->sender()->setParameters(params).ok());
+  EXPECT_EQ((*t)->sender()->getParameters().encodings[0].maxBitrate, 100000u);
+  p.RunFor(std::chrono::seconds(2));  // the rate control settles
+  uint64_t b1 = bytes_sent();
+  p.RunFor(std::chrono::seconds(3));
+  double capped_kbps = (bytes_sent() - b1) * 8 / 3.0 / 1000;
+  EXPECT_GT(full_kbps, 200) << "the default target is 400 kbit/s";
+  EXPECT_LT(capped_kbps, 130) << "maxBitrate 100 kbit/s (full rate was " << full_kbps << ")";
+  EXPECT_GT(bt->receiver()->track_info().framesReceived, 200u) << "frames keep coming at the lower rate";
+}
+
 TEST(Media, ErrorsAndDirections) {
   PcPair p(7);
   EXPECT_EQ(DomErrorName(p.a.pc->addTransceiver("data").status()), "TypeError");
