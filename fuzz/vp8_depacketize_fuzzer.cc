@@ -7,6 +7,7 @@
 
 #include "media/media_internal.h"
 #include "media/media_pipeline.h"
+#include "rtp_records.h"
 
 using namespace refrtc;
 using namespace refrtc::media;
@@ -16,21 +17,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto vp8_headers = internal::CreateVp8Sink(false);
   auto pcmu = MediaSink::Create(CodecSpec{"PCMU", 8000, 1, ""});
   auto opus = MediaSink::Create(CodecSpec{"opus", 48000, 2, ""});  // NotFound without libopus
-  Instant now = Instant() + std::chrono::seconds(1);
-  uint16_t seq = 0;
-  uint32_t ts = 0;
-  size_t pos = 0;
-  while (pos + 4 <= size) {
-    seq = static_cast<uint16_t>(seq + static_cast<int8_t>(data[pos]));
-    ts += static_cast<uint32_t>(data[pos + 1]) * 300;
-    const uint8_t flags = data[pos + 2];
-    size_t len = data[pos + 3];
-    pos += 4;
-    if (len > size - pos) len = size - pos;
-    ByteView payload(data + pos, len);
-    pos += len;
-    now += std::chrono::milliseconds(8 * (flags >> 3));
-    const bool marker = flags & 1;
+  fuzz::RtpRecordReader reader(data, size);
+  fuzz::RtpRecord r;
+  while (reader.Next(r)) {
+    const uint16_t seq = r.seq;
+    const uint32_t ts = r.timestamp;
+    const uint8_t flags = r.flags;
+    const ByteView payload = r.payload;
+    const Instant now = r.now;
+    const bool marker = r.marker();
     switch ((flags >> 1) & 3) {
       case 0:
         vp8->OnRtp(seq, ts, marker, payload, now);

@@ -10,6 +10,7 @@
 #include "media/audio_analysis.h"
 #include "media/g711.h"
 #include "media/media_internal.h"
+#include "media/video_frame_buffer.h"
 #include "media/vp8_codec.h"
 #include "media/vp8_rtp.h"
 
@@ -22,31 +23,9 @@ namespace {
 
 using internal::CodecId;
 
-// Packets are held for reordering at most this long (or this much media time).
-constexpr Duration kHoldTime = std::chrono::milliseconds(100);
-// Video waits longer for a missing packet: NACK → RTX recovery (RFC 4585/4588) takes a round trip
-// plus the sender's pacing, and a frame given up costs a PLI and a key frame. libwebrtc's video
-// jitter buffer waits for retransmissions in the same way (up to its max wait, ~hundreds of ms).
-constexpr Duration kVideoHoldTime = std::chrono::milliseconds(400);
-// Bounds on the buffers, whatever the network sends.
-constexpr size_t kMaxHeldPackets = 512;
-
-// RFC 3550 Appendix A.1 style sequence number extension: relative to the highest seen.
-class SeqUnwrapper {
- public:
-  int64_t Unwrap(uint16_t seq) {
-    if (!highest_) {
-      highest_ = (int64_t{1} << 32) + seq;  // room below for early reordered packets
-      return *highest_;
-    }
-    int64_t ext = *highest_ + static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(*highest_)));
-    if (ext > *highest_) highest_ = ext;
-    return ext;
-  }
-
- private:
-  std::optional<int64_t> highest_;
-};
+using internal::kHoldTime;
+using internal::kMaxHeldPackets;
+using internal::SeqUnwrapper;
 
 // ---- audio ----
 
@@ -262,7 +241,7 @@ class AudioSink : public MediaSink {
 constexpr uint32_t kMaxDecodePixels = 4096 * 2304;
 #endif
 
-class Vp8Sink : public MediaSink {
+class Vp8Sink : public internal::VideoFrameBufferSink {
  public:
   explicit Vp8Sink(bool use_decoder) {
 #ifdef REFRTC_HAVE_VPX_DECODER
@@ -271,25 +250,6 @@ class Vp8Sink : public MediaSink {
       if (dec.ok()) decoder_ = std::move(*dec);
     }
 #endif
-  }
-  MediaKind kind() const override { return MediaKind::kVideo; }
-  uint64_t malformed_payloads() const override { return malformed_; }
-  void SetRetransmissionsExpected(bool expected) override { retransmissions_expected_ = expected; }
-  bool TakeKeyframeRequest() override {
-    bool r = request_pending_;
-    request_pending_ = false;
-    return r;
-  }
-  TrackInfo Info() const override {
-    TrackInfo info;
-    info.kind = MediaKind::kVideo;
-    info.frames_received = frames_received_;
-    info.frames_decoded = frames_decoded_;
-    info.keyframes_received = keyframes_received_;
-    info.frames_dropped = frames_dropped_;
-    info.width = width_;
-    info.height = height_;
-    return info;
   }
 
   // An empty payload is a padding-only packet (libwebrtc probes bandwidth with them on the media
@@ -300,75 +260,22 @@ class Vp8Sink : public MediaSink {
       ++malformed_;
       return;
     }
-    if (!first_packet_) first_packet_ = now;
-    int64_t ext = unwrapper_.Unwrap(seq);
-    if (next_seq_ && ext < *next_seq_) return;  // late or duplicate of a consumed packet
-    if (buffer_.count(ext) == 0) {
-      if (buffer_.size() >= kMaxHeldPackets) GiveUp();
-      Held h;
-      h.timestamp = timestamp;
-      h.marker = marker;
-      h.filler = payload.empty();
-      h.start = !h.filler && desc->starts_frame();
-      if (!h.filler) h.data.assign(payload.begin() + desc->header_size, payload.end());
-      h.picture_id = desc->picture_id;
-      h.picture_id_15bit = desc->picture_id_15bit;
-      h.arrival = now;
-      buffer_[ext] = std::move(h);
-      Process(now);
-    }
-    UpdateKeyframeRequest(now);
+    internal::HeldVideoPacket h;
+    h.timestamp = timestamp;
+    h.marker = marker;
+    h.filler = payload.empty();
+    h.start = !h.filler && desc->starts_frame();  // S=1 and PID=0 (RFC 7741 §4.2)
+    if (!h.filler) h.data.assign(payload.begin() + desc->header_size, payload.end());
+    h.picture_id = desc->picture_id;
+    h.picture_id_15bit = desc->picture_id_15bit;
+    Hold(seq, std::move(h), now);
   }
 
  private:
-  struct Held {
-    uint32_t timestamp = 0;
-    bool marker = false;
-    bool start = false;  // S=1 and PID=0: the first packet of a frame (RFC 7741 §4.2)
-    bool filler = false;  // empty payload (padding)
-    std::optional<uint16_t> picture_id;
-    bool picture_id_15bit = false;
-    Bytes data;          // the VP8 payload after the descriptor
-    Instant arrival;
-  };
-  using Iter = std::map<int64_t, Held>::iterator;
-
-  // The last packet of the frame starting at `first` when all its packets are here: contiguous
-  // sequence numbers, same timestamp, ending with the marker bit (RFC 7741 §4.1) or followed by
-  // the next frame's first packet.
-  std::optional<Iter> FrameEnd(Iter first) {
-    Iter it = first;
-    while (true) {
-      if (it->second.filler) return std::nullopt;  // never inside a frame
-      if (it->second.marker) return it;
-      Iter next = std::next(it);
-      if (next == buffer_.end() || next->first != it->first + 1) return std::nullopt;
-      if (next->second.timestamp != first->second.timestamp) {
-        if (next->second.start) return it;  // marker lost in a lenient sender: next frame started
-        return std::nullopt;
-      }
-      it = next;
-    }
-  }
-
-  // Whether a frame newer than the one expected next is complete (so the expected one is lost).
-  bool LaterFrameComplete() {
-    Iter from = buffer_.begin();
-    if (next_seq_ && from->first == *next_seq_) ++from;  // the front is the incomplete expected frame
-    for (Iter it = from; it != buffer_.end(); ++it) {
-      if (it->second.start && FrameEnd(it)) return true;
-    }
-    return false;
-  }
-
-  void Process(Instant now) {
+  void Process(Instant now) override {
     while (!buffer_.empty()) {
+      if (SkipFrontFiller()) continue;
       Iter front = buffer_.begin();
-      if (front->second.filler && (!next_seq_ || front->first == *next_seq_)) {
-        if (next_seq_) ++*next_seq_;
-        buffer_.erase(front);
-        continue;
-      }
       if (!next_seq_ && front->second.start) next_seq_ = front->first;  // first frame start
       if (next_seq_ && front->first == *next_seq_) {
         if (!front->second.start) {
@@ -386,78 +293,24 @@ class Vp8Sink : public MediaSink {
           continue;
         }
       }
-      // Incomplete front frame, or a gap before it. Without retransmissions: wait until a later
-      // frame is complete or the oldest held packet is kHoldTime old. With NACK/RTX negotiated the
-      // missing packets usually arrive a round trip later, so only the age (kVideoHoldTime) ends
-      // the wait.
-      Instant oldest = front->second.arrival;
-      for (const auto& [s, p] : buffer_) oldest = std::min(oldest, p.arrival);
-      if (retransmissions_expected_) {
-        if (now - oldest < kVideoHoldTime && buffer_.size() <= kMaxHeldPackets) break;
-      } else if (now - oldest < kHoldTime && !LaterFrameComplete()) {
-        break;
-      }
+      // Incomplete front frame, or a gap before it.
+      if (KeepWaiting(now)) break;
       GiveUp();
     }
   }
 
-  // Gives up on the oldest incomplete frame (or the packets missing before the front).
-  void GiveUp() {
-    if (buffer_.empty()) return;
-    Iter front = buffer_.begin();
-    if (!next_seq_) {
-      buffer_.erase(front);  // a packet of a frame whose start we never saw
-      return;
-    }
-    if (front->first != *next_seq_) {
-      // Skip the missing packets; whether they carried media is decided when the next frame
-      // starts (PictureID continuity), since padding-only packets get lost too.
-      next_seq_ = front->first;
-      gap_unverified_ = true;
-      return;
-    }
-    DropFrontFrame();
-  }
-
-  // Drops packets from the front up to the next frame's first packet.
-  void DropFrontFrame() {
-    Iter front = buffer_.begin();
-    const uint32_t ts = front->second.timestamp;
-    int64_t last = front->first;
-    while (!buffer_.empty()) {
-      Iter it = buffer_.begin();
-      if (it->second.start && it->second.timestamp != ts) break;
-      last = it->first;
-      buffer_.erase(it);
-    }
-    next_seq_ = buffer_.empty() ? last + 1 : buffer_.begin()->first;
-    OnFrameLost();
-  }
-
   // RFC 7741 §4.2: consecutive PictureIDs mean no frame was lost between the two.
-  bool FollowsLastFrame(const Held& h) const {
+  bool FollowsLastFrame(const internal::HeldVideoPacket& h) const {
     if (!last_picture_id_ || !h.picture_id) return false;
     const uint16_t mask = h.picture_id_15bit ? 0x7FFF : 0x7F;
     return *h.picture_id == ((*last_picture_id_ + 1) & mask);
   }
 
-  void OnFrameLost() {
-    gap_unverified_ = false;
-    ++frames_dropped_;
-    waiting_for_key_ = true;
-    loss_pending_ = true;
-  }
-
   void Deliver(Iter begin, Iter end) {
     Bytes frame;
-    int64_t last = begin->first;
-    for (Iter it = begin; it != end; ++it) {
-      frame.insert(frame.end(), it->second.data.begin(), it->second.data.end());
-      last = it->first;
-    }
+    for (Iter it = begin; it != end; ++it) frame.insert(frame.end(), it->second.data.begin(), it->second.data.end());
     last_picture_id_ = begin->second.picture_id;
-    buffer_.erase(begin, end);
-    next_seq_ = last + 1;
+    Consume(begin, end);
 
     auto header = ParseVp8FrameHeader(frame);
     if (!header) {
@@ -466,10 +319,7 @@ class Vp8Sink : public MediaSink {
       return;
     }
     if (header->keyframe) {
-      ++keyframes_received_;
-      width_ = header->width;
-      height_ = header->height;
-      waiting_for_key_ = false;
+      OnKeyframe(header->width, header->height);
     } else if (waiting_for_key_) {
       ++frames_dropped_;  // undecodable until the next key frame
       return;
@@ -486,32 +336,10 @@ class Vp8Sink : public MediaSink {
     ++frames_received_;
   }
 
-  // RFC 4585 §6.3.1 PLI: after a lost frame, or while no key frame arrived 500 ms after the
-  // first packet; at most one request per 300 ms.
-  void UpdateKeyframeRequest(Instant now) {
-    bool want = loss_pending_ ||
-                (waiting_for_key_ && first_packet_ && now - *first_packet_ >= std::chrono::milliseconds(500));
-    if (!want) return;
-    if (last_request_ && now - *last_request_ < std::chrono::milliseconds(300)) return;
-    request_pending_ = true;
-    loss_pending_ = false;
-    last_request_ = now;
-  }
-
 #ifdef REFRTC_HAVE_VPX_DECODER
   std::unique_ptr<Vp8Decoder> decoder_;
 #endif
-  SeqUnwrapper unwrapper_;
-  std::map<int64_t, Held> buffer_;
-  std::optional<int64_t> next_seq_;
   std::optional<uint16_t> last_picture_id_;  // of the last assembled frame
-  std::optional<Instant> first_packet_, last_request_;
-  bool waiting_for_key_ = true, loss_pending_ = false, request_pending_ = false;
-  bool retransmissions_expected_ = false;  // SetRetransmissionsExpected
-  bool gap_unverified_ = false;  // sequence numbers were skipped; check the next frame's PictureID
-  uint64_t frames_received_ = 0, frames_decoded_ = 0, keyframes_received_ = 0, frames_dropped_ = 0;
-  uint64_t malformed_ = 0;
-  uint32_t width_ = 0, height_ = 0;
 };
 
 }  // namespace
