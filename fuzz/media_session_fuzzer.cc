@@ -22,7 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   a.mid = "0";
   a.kind = "audio";
   a.send = a.recv = true;
-  a.codecs = {sdp::RtpCodec{111, "opus", 48000, 2, "minptime=10;useinbandfec=1", {}}, sdp::RtpCodec{0, "PCMU", 8000, 1, "", {}}};
+  a.codecs = {sdp::RtpCodec{111, "opus", 48000, 2, "minptime=10;useinbandfec=1", {}}, sdp::RtpCodec{0, "PCMU", 8000, 1, "", {}},
+              // RFC 4733 telephone-events: received ones go to the DTMF decoder.
+              sdp::RtpCodec{110, "telephone-event", 48000, 1, "0-15", {}},
+              sdp::RtpCodec{126, "telephone-event", 8000, 1, "0-15", {}}};
   a.mid_extension_id = 4;
   a.local_ssrc = 1111;
   a.remote_ssrc = 2222;
@@ -39,6 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   session.Configure(audio.get(), a, now);
   session.Configure(video.get(), v, now);
   session.SetTransportReady(true, now);
+  if (data[1] & 4) session.StartDtmfTone(audio.get(), '5', 40 + data[1] * 20, now);  // RFC 4733 events sent
   // Records: [op][len hi][len lo][bytes...]; op 0 = RTP, 1 = RTCP, 2 = advance time by len ms.
   size_t i = 2;
   size_t outputs = 0;
@@ -58,6 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     while (session.PollOutgoing()) {
       if (++outputs > 100000) abort();  // unbounded output from bounded input
+    }
+    while (session.PollReceivedDtmf()) {
     }
     auto deadline = session.PollTimeout();
     (void)deadline;

@@ -42,8 +42,15 @@ export declare class RTCCertificate {
 }
 
 export interface RefrtcCertificateAlgorithm {
-  name: 'ECDSA' | string;
+  /** 'ECDSA' (namedCurve 'P-256') or 'RSASSA-PKCS1-v1_5' (W3C §4.9); others reject with NotSupportedError. */
+  name: 'ECDSA' | 'RSASSA-PKCS1-v1_5' | string;
   namedCurve?: 'P-256' | string;
+  /** RSASSA-PKCS1-v1_5: 1024..8192, a multiple of 8 (2048 recommended; larger keys take long to make). */
+  modulusLength?: number;
+  /** RSASSA-PKCS1-v1_5: new Uint8Array([1, 0, 1]) (65537, the only exponent accepted). */
+  publicExponent?: Uint8Array | number[];
+  /** RSASSA-PKCS1-v1_5: 'SHA-256' (or { name: 'SHA-256' }). */
+  hash?: 'SHA-256' | string | { name: string };
   /** Validity in milliseconds (capped at 365 days; default 30 days). */
   expires?: number;
 }
@@ -259,7 +266,8 @@ export declare class RTCRtpSender {
   private constructor();
   readonly track: MediaStreamTrack | null;
   readonly transport: RTCDtlsTransport | null;
-  readonly dtmf: null;
+  /** webrtc-pc §7.1: an RTCDTMFSender for audio senders, null for video. */
+  readonly dtmf: RTCDTMFSender | null;
   static getCapabilities(kind: string): RefrtcRtpCapabilities | null;
   getParameters(): RefrtcRtpSendParameters;
   /** Only `active` and `maxBitrate` of the encodings may change. */
@@ -268,8 +276,36 @@ export declare class RTCRtpSender {
   getStats(): Promise<RTCStatsReport>;
 }
 
-export declare class RTCRtpReceiver {
+/** webrtc-pc §7.3 */
+export declare class RTCDTMFToneChangeEvent extends Event {
+  constructor(type: string, init?: { tone?: string } & EventInit);
+  readonly tone: string;
+}
+
+/** webrtc-pc §7.2: tones go out as RFC 4733 telephone-events on the sender's audio stream. */
+export declare class RTCDTMFSender extends EventTarget {
   private constructor();
+  /** Throws InvalidStateError / InvalidCharacterError (DOMException) as in §7.2. */
+  insertDTMF(tones: string, duration?: number, interToneGap?: number): void;
+  ontonechange: ((this: RTCDTMFSender, ev: RTCDTMFToneChangeEvent) => any) | null;
+  readonly canInsertDTMF: boolean;
+  readonly toneBuffer: string;
+}
+
+/** refrtc extension (not W3C): a received RFC 4733 DTMF digit, fired as 'dtmf' at an RTCRtpReceiver. */
+export declare class RTCDTMFReceivedEvent extends Event {
+  constructor(type: string, init?: { tone?: string; duration?: number; transceiver?: RTCRtpTransceiver } & EventInit);
+  /** '0'-'9', '*', '#', 'A'-'D' */
+  readonly tone: string;
+  /** milliseconds */
+  readonly duration: number;
+  readonly transceiver: RTCRtpTransceiver | null;
+}
+
+export declare class RTCRtpReceiver extends EventTarget {
+  private constructor();
+  /** refrtc extension: received DTMF digits (RTCDTMFReceivedEvent). */
+  ondtmf: ((this: RTCRtpReceiver, ev: RTCDTMFReceivedEvent) => any) | null;
   readonly track: MediaStreamTrack;
   readonly transport: RTCDtlsTransport | null;
   static getCapabilities(kind: string): RefrtcRtpCapabilities | null;
@@ -362,6 +398,45 @@ export declare class RTCPeerConnection extends EventTarget {
   onconnectionstatechange: ((this: RTCPeerConnection, ev: Event) => any) | null;
   ondatachannel: ((this: RTCPeerConnection, ev: RTCDataChannelEvent) => any) | null;
   ontrack: ((this: RTCPeerConnection, ev: RTCTrackEvent) => any) | null;
+
+  // webrtc-identity §6 (IdPs come from identityProviders or setIdentityProviderRegistry()).
+  setIdentityProvider(provider: string, options?: RTCIdentityProviderOptions): void;
+  getIdentityAssertion(): Promise<string>;
+  readonly peerIdentity: Promise<RTCIdentityAssertion>;
+  readonly idpLoginUrl: string | null;
+  readonly idpErrorInfo: string | null;
+  /** refrtc extension: the IdP registry this connection loads IdPs from. */
+  setIdentityProviderRegistry(registry: RTCIdentityProviderRegistry): void;
+  /** refrtc extension: the IdP time limit in ms (default 15000). */
+  setIdpTimeout(ms: number): void;
+}
+
+// ---- webrtc-identity ----
+export interface RTCIdentityProviderOptions { protocol?: string; usernameHint?: string; peerIdentity?: string; }
+export interface RTCIdentityProviderDetails { domain: string; protocol?: string; }
+export interface RTCIdentityAssertionResult { idp: RTCIdentityProviderDetails; assertion: string; }
+export interface RTCIdentityValidationResult { identity: string; contents: string; }
+export interface RTCIdentityProvider {
+  generateAssertion(contents: string, origin: string, options: RTCIdentityProviderOptions): Promise<RTCIdentityAssertionResult>;
+  validateAssertion(assertion: string, origin: string): Promise<RTCIdentityValidationResult>;
+}
+export declare class RTCIdentityProviderRegistrar { register(idp: RTCIdentityProvider): void; }
+/** refrtc: the IdP realms by (domain, protocol); see wasm/lib/identity.js. */
+export declare class RTCIdentityProviderRegistry {
+  constructor(origin?: string);
+  origin: string;
+  realm(domain: string, protocol?: string): RTCIdentityProviderRegistrar;
+  register(domain: string, idp: RTCIdentityProvider, protocol?: string): void;
+}
+export declare class RTCIdentityAssertion { constructor(idp: string, name: string); idp: string; name: string; }
+/** The process-wide registry every RTCPeerConnection uses by default. */
+export declare const identityProviders: RTCIdentityProviderRegistry;
+/** refrtc-test-idp (HMAC-SHA256 tokens, interoperable with the native test IdP). */
+export declare class TestIdentityProvider implements RTCIdentityProvider {
+  constructor(options?: { domain?: string; key?: string; name?: string;
+    fail?: 'none' | 'badSignature' | 'error' | 'timeout' | 'needLogin'; loginUrl?: string; lifetimeMs?: number });
+  generateAssertion(contents: string, origin: string, options?: RTCIdentityProviderOptions): Promise<RTCIdentityAssertionResult>;
+  validateAssertion(assertion: string, origin: string): Promise<RTCIdentityValidationResult>;
 }
 
 export interface RefrtcRelayOptions {
@@ -404,7 +479,15 @@ declare const refrtc: {
   RTCRtpReceiver: typeof RTCRtpReceiver;
   RTCRtpTransceiver: typeof RTCRtpTransceiver;
   RTCTrackEvent: typeof RTCTrackEvent;
+  RTCDTMFSender: typeof RTCDTMFSender;
+  RTCDTMFToneChangeEvent: typeof RTCDTMFToneChangeEvent;
+  RTCDTMFReceivedEvent: typeof RTCDTMFReceivedEvent;
   createSyntheticTrack: typeof createSyntheticTrack;
+  RTCIdentityProviderRegistrar: typeof RTCIdentityProviderRegistrar;
+  RTCIdentityProviderRegistry: typeof RTCIdentityProviderRegistry;
+  RTCIdentityAssertion: typeof RTCIdentityAssertion;
+  identityProviders: RTCIdentityProviderRegistry;
+  TestIdentityProvider: typeof TestIdentityProvider;
   configure: typeof configure;
   ready: Promise<void>;
 };

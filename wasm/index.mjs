@@ -9,6 +9,9 @@ export const {
   RTCError, RTCErrorEvent, RTCPeerConnectionIceEvent, RTCPeerConnectionIceErrorEvent,
   RTCDataChannelEvent, RTCDtlsTransport, RTCIceTransport, RTCSctpTransport, RTCStatsReport,
   MediaStreamTrack, MediaStream, RTCRtpSender, RTCRtpReceiver, RTCRtpTransceiver, RTCTrackEvent,
+  RTCDTMFSender, RTCDTMFToneChangeEvent, RTCDTMFReceivedEvent,
   createSyntheticTrack, configure, ready,
+  RTCIdentityProviderRegistrar, RTCIdentityProviderRegistry, RTCIdentityAssertion, identityProviders,
+  TestIdentityProvider,
 } = refrtc;
 export default refrtc;

@@ -38,7 +38,9 @@ bool TakesPc(const std::string& op) {
   static const char* kOps[] = {"createPeerConnection", "createOffer", "createAnswer", "setLocalDescription",
                                "setRemoteDescription", "addIceCandidate", "restartIce", "getState",
                                "createDataChannel", "getStats", "addTransceiver", "addTrack",
-                               "getTransceivers", "close"};
+                               "getTransceivers", "close",
+                               // webrtc-identity extension ops (feature "identity")
+                               "setIdentityProvider", "registerTestIdp", "getIdentityAssertion", "getPeerIdentity"};
   for (const char* o : kOps) if (op == o) return true;
   return false;
 }

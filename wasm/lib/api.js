@@ -12,8 +12,11 @@ const { RTCPeerConnectionIceEvent, RTCPeerConnectionIceErrorEvent, RTCDataChanne
 const { RTCDtlsTransport, RTCIceTransport, RTCSctpTransport } = require('./transports.js');
 const { RTCStatsReport } = require('./stats.js');
 const { MediaStreamTrack, MediaStream, RTCRtpSender, RTCRtpReceiver, RTCRtpTransceiver, RTCTrackEvent,
-  createSyntheticTrack } = require('./media.js');
+  createSyntheticTrack, RTCDTMFSender, RTCDTMFToneChangeEvent, RTCDTMFReceivedEvent } = require('./media.js');
 const { createWsHost } = require('./ws_host.js');
+const { RTCIdentityProviderRegistrar, RTCIdentityProviderRegistry, RTCIdentityAssertion, identityProviders } =
+  require('./identity.js');
+const { TestIdentityProvider } = require('./test_idp.js');
 
 core.settings.hosts.relay = createWsHost;
 
@@ -22,9 +25,15 @@ module.exports = {
   RTCError, RTCErrorEvent, RTCPeerConnectionIceEvent, RTCPeerConnectionIceErrorEvent,
   RTCDataChannelEvent, RTCDtlsTransport, RTCIceTransport, RTCSctpTransport, RTCStatsReport,
   MediaStreamTrack, MediaStream, RTCRtpSender, RTCRtpReceiver, RTCRtpTransceiver, RTCTrackEvent,
+  // webrtc-pc §7 DTMF; RTCDTMFReceivedEvent is the refrtc receive-side extension ('dtmf' at a receiver).
+  RTCDTMFSender, RTCDTMFToneChangeEvent, RTCDTMFReceivedEvent,
   configure: core.configure,
   // refrtc extension (no capture devices): a live local track from a synthetic source.
   createSyntheticTrack,
+  // webrtc-identity (identity.js): the IdP registrar/registry, RTCIdentityAssertion, the
+  // process-wide registry, and the refrtc test IdP (test_idp.js).
+  RTCIdentityProviderRegistrar, RTCIdentityProviderRegistry, RTCIdentityAssertion, identityProviders,
+  TestIdentityProvider,
   // Internal hooks for the entry points.
   _core: core,
 };

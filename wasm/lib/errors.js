@@ -9,6 +9,10 @@ function makeError(err) {
   if (name === 'TypeError') return new TypeError(message);
   if (name === 'RangeError') return new RangeError(message);
   if (name === 'SyntaxError' && err && err.ecma) return new SyntaxError(message);
+  // An RTCError (webrtc-pc §11.1) when the engine gave an errorDetail (e.g. webrtc-identity's idp-*).
+  if (name === 'OperationError' && err && err.errorDetail && ERROR_DETAILS.has(err.errorDetail)) {
+    return new RTCError({ errorDetail: err.errorDetail }, message);
+  }
   return new DOMException(message, name);
 }
 
@@ -23,6 +27,9 @@ function check(result) {
 const ERROR_DETAILS = new Set([
   'data-channel-failure', 'dtls-failure', 'fingerprint-failure', 'sctp-failure',
   'sdp-syntax-error', 'hardware-encoder-not-available', 'hardware-encoder-error',
+  // webrtc-identity §9.5 (RTCErrorDetailType extension)
+  'idp-bad-script-failure', 'idp-execution-failure', 'idp-load-failure', 'idp-need-login', 'idp-timeout',
+  'idp-tls-failure', 'idp-token-expired', 'idp-token-invalid',
 ]);
 
 // §11.1 RTCError: a DOMException whose name is always "OperationError".

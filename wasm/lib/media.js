@@ -10,7 +10,7 @@
 const { getCore } = require('./core.js');
 const { makeError, domError } = require('./errors.js');
 const { defineEventHandlers } = require('./event_handlers.js');
-const { queueTask } = require('./util.js');
+const { queueTask, nowMs } = require('./util.js');
 
 const TOKEN = Symbol('media');
 const DIRECTIONS = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive', 'stopped']);
@@ -174,7 +174,12 @@ class RTCRtpSender {
   }
   get track() { return this._track; }
   get transport() { return this._t._transport(); }
-  get dtmf() { return null; }
+  // §7.1 dtmf: an RTCDTMFSender for audio senders (the same object every time), null for video.
+  get dtmf() {
+    if (this._t._kind !== 'audio') return null;
+    if (!this._dtmf) this._dtmf = new RTCDTMFSender(TOKEN, this);
+    return this._dtmf;
+  }
   static getCapabilities(kind) { return getCapabilities(kind); }
 
   // §5.2 getParameters(): a new transactionId each call; encodings { active, maxBitrate, ssrc },
@@ -217,10 +222,72 @@ class RTCRtpSender {
   getStats() { return this._t._pc._statsFor({ sender: this }); }
 }
 
+// ---- W3C webrtc-pc §7.3 RTCDTMFToneChangeEvent ----
+class RTCDTMFToneChangeEvent extends Event {
+  constructor(type, init = {}) {
+    super(type, init);
+    Object.defineProperty(this, '_tone', { value: init.tone === undefined ? '' : String(init.tone) });
+  }
+  get tone() { return this._tone; }
+}
+
+// ---- refrtc extension (not W3C): a DTMF digit received as RFC 4733 telephone-events, fired as
+// 'dtmf' at the RTCRtpReceiver (ondtmf): tone ('0'-'9', '*', '#', 'A'-'D'), duration (ms),
+// transceiver. One per event (see stack/src/rtp/telephone_event.h for the lost-end-packet policy).
+class RTCDTMFReceivedEvent extends Event {
+  constructor(type, init = {}) {
+    super(type, init);
+    Object.defineProperties(this, {
+      _tone: { value: init.tone === undefined ? '' : String(init.tone) },
+      _duration: { value: Number(init.duration) || 0 },
+      _transceiver: { value: init.transceiver ?? null },
+    });
+  }
+  get tone() { return this._tone; }
+  get duration() { return this._duration; }
+  get transceiver() { return this._transceiver; }
+}
+
+// WebIDL unsigned long (ToUint32).
+function toUint32(v) {
+  const n = Number(v);
+  if (!Number.isFinite(n)) return 0;
+  return Math.trunc(n) >>> 0;
+}
+
+// ---- W3C webrtc-pc §7.2 RTCDTMFSender (the engine runs the §7.2 steps and the Playout task) ----
+class RTCDTMFSender extends EventTarget {
+  constructor(token, sender) {
+    if (token !== TOKEN) throw new TypeError('Illegal constructor');
+    super();
+    this._sender = sender;
+  }
+  _state() {
+    const pc = this._sender._t._pc;
+    if (pc._deleted || pc._closed) return { toneBuffer: '', canInsertDTMF: false };
+    return pc._core().senderDtmfState(this._sender._t._handle) || { toneBuffer: '', canInsertDTMF: false };
+  }
+  insertDTMF(tones, duration = 100, interToneGap = 70) {
+    if (arguments.length < 1) throw new TypeError('insertDTMF: 1 argument required');
+    const pc = this._sender._t._pc;
+    if (pc._deleted || pc._closed) throw domError('InvalidStateError', 'RTCPeerConnection is closed');
+    const core = pc._core();
+    core.setTime(nowMs());   // the Playout task is queued at the engine's "now"
+    const r = core.senderInsertDTMF(this._sender._t._handle, String(tones), toUint32(duration), toUint32(interToneGap));
+    if (r && r.error) throw makeError(r.error);
+    pc._armTimer();   // the Playout task is due now
+  }
+  get canInsertDTMF() { return this._state().canInsertDTMF; }
+  get toneBuffer() { return this._state().toneBuffer; }
+}
+defineEventHandlers(RTCDTMFSender.prototype, ['tonechange']);
+
 // ---- W3C §5.3 RTCRtpReceiver ----
-class RTCRtpReceiver {
+// An EventTarget here for the refrtc 'dtmf' extension event (RTCDTMFReceivedEvent).
+class RTCRtpReceiver extends EventTarget {
   constructor(token, transceiver, track) {
     if (token !== TOKEN) throw new TypeError('Illegal constructor');
+    super();
     this._t = transceiver;
     this._track = track;
     this._info = null;   // trackInfo() frozen at close
@@ -352,7 +419,10 @@ for (const C of [MediaStreamTrack, MediaStream, RTCRtpSender, RTCRtpReceiver, RT
   Object.defineProperty(C.prototype, Symbol.toStringTag, { value: C.name });
 }
 
+defineEventHandlers(RTCRtpReceiver.prototype, ['dtmf']);
+
 module.exports = {
+  RTCDTMFSender, RTCDTMFToneChangeEvent, RTCDTMFReceivedEvent,
   MediaStreamTrack, MediaStream, RTCRtpSender, RTCRtpReceiver, RTCRtpTransceiver, RTCTrackEvent,
   createSyntheticTrack, TOKEN, DIRECTIONS,
 };

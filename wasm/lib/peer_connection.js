@@ -16,8 +16,9 @@ const { RTCPeerConnectionIceEvent, RTCPeerConnectionIceErrorEvent, RTCDataChanne
   require('./events.js');
 const { RTCDtlsTransport, RTCSctpTransport, TOKEN: TRANSPORT_TOKEN } = require('./transports.js');
 const { buildReport } = require('./stats.js');
-const { MediaStreamTrack, MediaStream, RTCRtpSender, RTCRtpTransceiver, RTCTrackEvent, TOKEN: MEDIA_TOKEN } =
-  require('./media.js');
+const { MediaStreamTrack, MediaStream, RTCRtpSender, RTCRtpTransceiver, RTCTrackEvent, TOKEN: MEDIA_TOKEN,
+  RTCDTMFToneChangeEvent, RTCDTMFReceivedEvent } = require('./media.js');
+const { identityProviders, RTCIdentityProviderRegistry, RTCIdentityAssertion } = require('./identity.js');
 
 const STATE_EVENTS = {
   signalingstatechange: '_signalingState',
@@ -33,7 +34,7 @@ function toEngineConfig(configuration) {
   if (configuration === undefined || configuration === null) return {};
   if (typeof configuration !== 'object') throw new TypeError('RTCConfiguration must be an object');
   const out = {};
-  for (const k of ['iceTransportPolicy', 'bundlePolicy', 'rtcpMuxPolicy', 'iceCandidatePoolSize']) {
+  for (const k of ['iceTransportPolicy', 'bundlePolicy', 'rtcpMuxPolicy', 'iceCandidatePoolSize', 'peerIdentity']) {
     if (configuration[k] !== undefined) out[k] = configuration[k];
   }
   if (configuration.iceServers !== undefined) {
@@ -127,7 +128,7 @@ class RTCPeerConnection extends EventTarget {
   _snapshot() {
     if (!this._deleted) {
       const s = this._pc.state();
-      this._snap = { ...this._snap, sctp: s.sctp, dtlsState: s.dtlsState };
+      this._snap = { ...this._snap, sctp: s.sctp, dtlsState: s.dtlsState, dtlsCipher: s.dtlsCipher, remoteFingerprint: s.remoteFingerprint };
     }
     return this._snap;
   }
@@ -191,6 +192,7 @@ class RTCPeerConnection extends EventTarget {
     for (const e of this._drainEvents()) this._queueTask(() => this._fireEngineEvent(e));
     this._pollTracks();
     this._armTimer();
+    this._wakeIdp();  // webrtc-identity: calls waiting for an IdP retry
   }
   // mute/unmute/ended of the receivers' tracks (the engine changes them as RTP comes and goes).
   _pollTracks() {
@@ -278,6 +280,21 @@ class RTCPeerConnection extends EventTarget {
         break;
       case 'track':
         this._fireTrack(ev);
+        break;
+      case 'tonechange': {
+        // webrtc-pc §7.3 at the sender's RTCDTMFSender.
+        const t = this._transceiverFor(ev.transceiver);
+        if (t && t.sender.dtmf) t.sender.dtmf.dispatchEvent(new RTCDTMFToneChangeEvent('tonechange', { tone: ev.tone }));
+        break;
+      }
+      case 'dtmf': {
+        // refrtc extension: a received RFC 4733 digit, at the transceiver's RTCRtpReceiver.
+        const t = this._transceiverFor(ev.transceiver);
+        if (t) t.receiver.dispatchEvent(new RTCDTMFReceivedEvent('dtmf', { tone: ev.tone, duration: ev.duration, transceiver: t }));
+        break;
+      }
+      case 'peeridentityresult':
+        this._onPeerIdentityResult(ev);
         break;
       case 'datachannel': {
         // §6.1.1 "announce the data channel": created open, then 'datachannel', then 'open'
@@ -410,10 +427,11 @@ class RTCPeerConnection extends EventTarget {
     return this._chain(() => new Promise((resolve, reject) => {
       queueTask(() => {
         if (this._closed) return;
-        this._pc.setTime(nowMs());
-        const r = this._pc.createOffer({ iceRestart });
-        this._pump();
-        if (r.error) reject(makeError(r.error)); else resolve({ type: r.type, sdp: r.sdp });
+        // webrtc-identity §9.3: with an IdP set the offer waits for the assertion (_idpCall).
+        this._idpCall(() => this._pc.createOffer({ iceRestart })).then((r) => {
+          this._pump();
+          if (r.error) reject(makeError(r.error)); else resolve({ type: r.type, sdp: r.sdp });
+        });
       });
     }));
   }
@@ -423,10 +441,10 @@ class RTCPeerConnection extends EventTarget {
     return this._chain(() => new Promise((resolve, reject) => {
       queueTask(() => {
         if (this._closed) return;
-        this._pc.setTime(nowMs());
-        const r = this._pc.createAnswer();
-        this._pump();
-        if (r.error) reject(makeError(r.error)); else resolve({ type: r.type, sdp: r.sdp });
+        this._idpCall(() => this._pc.createAnswer()).then((r) => {
+          this._pump();
+          if (r.error) reject(makeError(r.error)); else resolve({ type: r.type, sdp: r.sdp });
+        });
       });
     }));
   }
@@ -454,8 +472,7 @@ class RTCPeerConnection extends EventTarget {
         const wantsOffer = st === 'stable' || st === 'have-local-offer';
         if (t === '' || (t === 'offer' && wantsOffer) || ((t === 'answer' || t === 'pranswer') && !wantsOffer)) t = '';
       }
-      this._pc.setTime(nowMs());
-      return this._completeJsep(this._pc.setLocalDescription(t, sdp));
+      return this._idpCall(() => this._pc.setLocalDescription(t, sdp)).then((r) => this._completeJsep(r));
     });
   }
 
@@ -467,10 +484,11 @@ class RTCPeerConnection extends EventTarget {
     const sdp = description.sdp === undefined || description.sdp === null ? '' : String(description.sdp);
     this._startHost();
     return this._chain(() => {
-      this._pc.setTime(nowMs());
-      const r = this._pc.setRemoteDescription(type, sdp);
-      if (!r.error) this._remoteCands.push(...sdpCandidates(sdp));
-      return this._completeJsep(r);
+      // webrtc-identity §9.4: with a target peer identity the engine waits for validation (_idpCall).
+      return this._idpCall(() => this._pc.setRemoteDescription(type, sdp)).then((r) => {
+        if (!r.error) this._remoteCands.push(...sdpCandidates(sdp));
+        return this._completeJsep(r);
+      });
     });
   }
 
@@ -725,6 +743,130 @@ class RTCPeerConnection extends EventTarget {
     this._pump();
     return t;
   }
+
+  // ---- webrtc-identity §6 (identity.js; BINDING.md "Identity") ----
+  _idState() {
+    if (!this.__identity) this.__identity = { registry: identityProviders, bridged: new Set(), waiters: [], peer: null };
+    return this.__identity;
+  }
+  // refrtc extension: the IdP registry this connection loads IdPs from (default: identityProviders).
+  setIdentityProviderRegistry(registry) {
+    if (!(registry instanceof RTCIdentityProviderRegistry)) throw new TypeError('not an RTCIdentityProviderRegistry');
+    this._idState().registry = registry;
+  }
+  // refrtc extension: the IdP time limit (default 15 s, webrtc-identity §9.5).
+  setIdpTimeout(ms) { if (!this._deleted) this._pc.setIdpTimeout(Number(ms)); }
+
+  setIdentityProvider(provider, options = undefined) {
+    if (this._closed) throw domError('InvalidStateError', 'RTCPeerConnection is closed');
+    const o = {};
+    if (options && typeof options === 'object') {
+      if (options.protocol !== undefined) o.protocol = String(options.protocol);
+      if (options.usernameHint !== undefined) o.usernameHint = String(options.usernameHint);
+      if (options.peerIdentity !== undefined) o.peerIdentity = String(options.peerIdentity);
+    }
+    const r = this._pc.setIdentityProvider(String(provider), o);
+    if (r && r.error) throw makeError(r.error);
+  }
+
+  getIdentityAssertion() {
+    if (this._closed) return Promise.reject(domError('InvalidStateError', 'RTCPeerConnection is closed'));
+    return this._idpCall(() => this._pc.getIdentityAssertion()).then((r) => {
+      this._pump();
+      if (r.error) throw makeError(r.error);
+      return r.assertion;
+    });
+  }
+
+  // Promise<RTCIdentityAssertion>: pending until a validated identity; rejected when a validation
+  // fails (a later validation replaces it with a new promise).
+  get peerIdentity() {
+    const st = this._idState();
+    if (!st.peer) st.peer = deferred();
+    return st.peer.promise;
+  }
+  get idpLoginUrl() { return this._deleted ? null : this._pc.identityState().idpLoginUrl; }
+  get idpErrorInfo() { return this._deleted ? null : this._pc.identityState().idpErrorInfo; }
+
+  _onPeerIdentityResult(ev) {
+    const st = this._idState();
+    if (!st.peer || st.peer.settled) st.peer = deferred();
+    st.peer.settled = true;
+    if (ev.state === 'fulfilled') {
+      const p = this._pc.identityState().peerIdentity;
+      st.peer.resolve(new RTCIdentityAssertion(p.idp, p.name));
+    } else {
+      st.peer.reject(makeError(ev.error));
+    }
+  }
+
+  // Makes the engine call `fn` until it stops answering "pending" (an IdP request it depends on is
+  // outstanding): the engine's IdP calls go to the JS IdPs, and their settling (or the engine's
+  // IdP timeout through the timer) wakes the retry. Returns the final engine result.
+  async _idpCall(fn) {
+    const st = this._idState();
+    for (;;) {
+      if (this._deleted) return { error: { name: 'InvalidStateError', message: 'RTCPeerConnection is closed' } };
+      for (const [domain, protocol] of st.registry._registered()) {
+        const key = `${domain}\n${protocol}`;
+        if (st.bridged.has(key)) continue;
+        st.bridged.add(key);
+        this._pc.registerIdpBridge(domain, protocol);
+      }
+      this._pc.setTime(nowMs());
+      const r = fn();
+      this._serviceIdp();
+      if (!(r && r.error && r.error.pending)) return r;
+      // Our own pump must not wake the waiters (they would retry at once: a busy loop); the IdP
+      // settling and the engine's timer pump normally and wake them.
+      st.quiet = true;
+      try { this._pump(); } finally { st.quiet = false; }
+      await new Promise((resolve) => st.waiters.push(resolve));
+    }
+  }
+  _wakeIdp() {
+    const st = this.__identity;
+    if (!st || st.quiet || !st.waiters.length) return;
+    const w = st.waiters;
+    st.waiters = [];
+    for (const f of w) f();
+  }
+  // Hands the engine's queued IdP calls to the registered JS IdPs (§9.3 step 2, §9.4 step 4).
+  _serviceIdp() {
+    const st = this._idState();
+    let c;
+    while (!this._deleted && (c = this._pc.pollIdpRequest())) {
+      const call = c;
+      const idp = st.registry._lookup(call.domain, call.protocol);
+      let p;
+      try {
+        if (!idp) throw new Error('IdP no longer registered');
+        p = Promise.resolve(call.kind === 'generate'
+          ? idp.generateAssertion(call.contents, call.origin, call.options)
+          : idp.validateAssertion(call.assertion, call.origin));
+      } catch (e) { p = Promise.reject(e); }
+      p.then((v) => this._settleIdp(call.id, true, v), (e) => this._settleIdp(call.id, false, {
+        errorDetail: (e && typeof e.errorDetail === 'string') ? e.errorDetail : '',
+        message: (e && e.message) ? String(e.message) : String(e),
+        idpLoginUrl: e && e.idpLoginUrl !== undefined ? String(e.idpLoginUrl) : undefined,
+        idpErrorInfo: e && e.idpErrorInfo !== undefined ? String(e.idpErrorInfo) : undefined,
+      }));
+    }
+  }
+  _settleIdp(id, ok, value) {
+    if (this._deleted) return;
+    let v = value;
+    if (ok && (!v || typeof v !== 'object')) v = {};
+    this._pc.settleIdpRequest(id, ok, v);
+    this._pump();
+  }
+}
+
+function deferred() {
+  const d = { settled: false };
+  d.promise = new Promise((resolve, reject) => { d.resolve = resolve; d.reject = reject; });
+  d.promise.catch(() => {});  // no unhandled-rejection noise when nobody awaits peerIdentity
+  return d;
 }
 const DIRECTION_VALUES = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive', 'stopped']);
 defineEventHandlers(RTCPeerConnection.prototype, ['negotiationneeded', 'icecandidate',

@@ -10,7 +10,8 @@
 //  - "transport" + "candidate-pair" + "local-candidate" + "remote-candidate" for the path the
 //    DTLS/SCTP traffic is currently sent on, as observed by the host (not read from the ICE agent:
 //    the engine does not expose its candidate pairs yet). Libraries such as simple-peer look for
-//    transport.selectedCandidatePairId to learn the addresses in use.
+//    transport.selectedCandidatePairId to learn the addresses in use. The transport also has
+//    dtlsCipher / tlsVersion once DTLS is connected, and refers to the two "certificate" entries.
 
 class RTCStatsReport {
   constructor(entries) { Object.defineProperty(this, '_map', { value: new Map(entries) }); }
@@ -74,8 +75,20 @@ function buildAll(pc, timestamp) {
       packetsReceived: pair.packetsReceived, bytesReceived: pair.bytesReceived });
   }
   const snap = pc._snapshot();
+  // webrtc-stats §7.16 certificate: ours (lowercase, as getFingerprints()) and, once connected, the
+  // peer's (sha-256 of its DER, uppercase as in SDP) — the same entries as the native getStats.
+  const local = pc._deleted ? [] : pc._core().certificateFingerprints();
+  if (local.length) {
+    add({ id: 'CFlocal', type: 'certificate', fingerprint: local[0].value, fingerprintAlgorithm: local[0].algorithm });
+  }
+  if (snap.remoteFingerprint) {
+    add({ id: 'CFremote', type: 'certificate', fingerprint: snap.remoteFingerprint, fingerprintAlgorithm: 'sha-256' });
+  }
   add({ id: 'T', type: 'transport', dtlsState: snap.dtlsState || 'new',
-    iceState: pc.iceConnectionState, selectedCandidatePairId: pair ? 'CP' : undefined });
+    iceState: pc.iceConnectionState, selectedCandidatePairId: pair ? 'CP' : undefined,
+    dtlsCipher: snap.dtlsCipher || undefined, tlsVersion: snap.dtlsCipher ? 'FEFD' : undefined,
+    localCertificateId: local.length ? 'CFlocal' : undefined,
+    remoteCertificateId: snap.remoteFingerprint ? 'CFremote' : undefined });
   if (!pc._deleted && typeof pc._core().rtpStats === 'function') {
     for (const o of pc._core().rtpStats(timestamp, 'T')) add(o);
   }

@@ -5,6 +5,7 @@
 #include <emscripten/val.h>
 
 #include <cmath>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "refrtc/media_stream_track.h"
 #include "refrtc/rtc_peer_connection.h"
 #include "refrtc/rtc_rtp_transceiver.h"
+#include "refrtc/rtc_identity.h"
 #include "util/dom_exception.h"
 
 namespace refrtc::wasm {
@@ -40,7 +42,14 @@ val ErrorVal(absl::string_view name, absl::string_view message) {
   r.set("error", e);
   return r;
 }
-val ErrorVal(const absl::Status& st) { return ErrorVal(DomErrorName(st), st.message()); }
+val ErrorVal(const absl::Status& st) {
+  val r = ErrorVal(DomErrorName(st), st.message());
+  // webrtc-identity: an RTCError's errorDetail, and "pending" (IsIdentityPending: retry the call
+  // once the IdP settled; BINDING.md "Identity").
+  if (std::string detail = RTCErrorDetail(st); !detail.empty()) r["error"].set("errorDetail", detail);
+  if (IsIdentityPending(st)) r["error"].set("pending", true);
+  return r;
+}
 val Ok() { return val::object(); }
 
 // JSON text → JS value and back, for the cold paths (configuration, state, candidates).
@@ -124,6 +133,32 @@ class Track {
 namespace {
 val GenerateCertificate(double seed, double unix_time_s, double expires_ms) {
   auto cert = RTCCertificate::Generate(static_cast<uint64_t>(seed), static_cast<int64_t>(unix_time_s),
+                                       static_cast<int64_t>(expires_ms));
+  if (!cert.ok()) return ErrorVal(cert.status());
+  val r = val::object();
+  r.set("certificate", val(std::make_shared<Certificate>(*cert)));
+  return r;
+}
+
+// W3C §4.9 generateCertificate with an algorithm normalized by wasm/lib/certificate.js:
+// {name: "ECDSA" | "RSASSA-PKCS1-v1_5", namedCurve, modulusLength, publicExponent (a number), hash}.
+// Unsupported values → NotSupportedError (RTCKeygenAlgorithm::CheckSupported).
+val GenerateCertificateWith(double seed, double unix_time_s, double expires_ms, val algorithm) {
+  RTCKeygenAlgorithm alg;
+  std::string name = algorithm["name"].isString() ? algorithm["name"].as<std::string>() : "";
+  if (name == "RSASSA-PKCS1-v1_5") {
+    alg.name = RTCKeygenAlgorithm::Name::kRsassaPkcs1v15;
+    double m = algorithm["modulusLength"].isNumber() ? algorithm["modulusLength"].as<double>() : 0;
+    double e = algorithm["publicExponent"].isNumber() ? algorithm["publicExponent"].as<double>() : 0;
+    alg.modulusLength = m >= 0 && m <= 4294967295.0 ? static_cast<uint32_t>(m) : 0;
+    alg.publicExponent = e >= 0 && e <= 9007199254740991.0 ? static_cast<uint64_t>(e) : 0;
+    alg.hash = algorithm["hash"].isString() ? algorithm["hash"].as<std::string>() : "";
+  } else if (name == "ECDSA") {
+    alg.namedCurve = algorithm["namedCurve"].isString() ? algorithm["namedCurve"].as<std::string>() : "P-256";
+  } else {
+    return ErrorVal(NotSupportedError("unsupported keygenAlgorithm " + name));
+  }
+  auto cert = RTCCertificate::Generate(alg, static_cast<uint64_t>(seed), static_cast<int64_t>(unix_time_s),
                                        static_cast<int64_t>(expires_ms));
   if (!cert.ok()) return ErrorVal(cert.status());
   val r = val::object();
@@ -232,7 +267,8 @@ absl::StatusOr<RTCConfiguration> ConfigFromVal(const val& config) {
   if (config.isUndefined() || config.isNull()) return RTCConfiguration{};
   if (config.typeOf().as<std::string>() != "object") return TypeError("RTCConfiguration must be an object");
   json j = json::object();
-  for (const char* key : {"iceServers", "iceTransportPolicy", "bundlePolicy", "rtcpMuxPolicy", "iceCandidatePoolSize"}) {
+  for (const char* key : {"iceServers", "iceTransportPolicy", "bundlePolicy", "rtcpMuxPolicy", "iceCandidatePoolSize",
+                          "peerIdentity" /* webrtc-identity §6 */}) {
     val v = config[key];
     if (!v.isUndefined()) j[key] = FromVal(v);
   }
@@ -321,6 +357,10 @@ class PeerConnection {
            {"currentRemoteDescription", RTCSessionDescriptionToJson(pc_->currentRemoteDescription())},
            {"pendingRemoteDescription", RTCSessionDescriptionToJson(pc_->pendingRemoteDescription())},
            {"dtlsState", ToString(pc_->dtlsTransport().state)}};
+    // For getStats (webrtc-stats §7.14 transport.dtlsCipher, §7.16 the remote certificate).
+    const RTCDtlsTransport dtls = pc_->dtlsTransport();
+    j["dtlsCipher"] = dtls.cipherSuite;
+    j["remoteFingerprint"] = dtls.remoteFingerprint;
     auto trickle = pc_->canTrickleIceCandidates();
     j["canTrickleIceCandidates"] = trickle ? json(*trickle) : json(nullptr);
     if (auto sctp = pc_->sctp()) {
@@ -465,6 +505,28 @@ class PeerConnection {
     if (!p.ok()) return ErrorVal(p.status());
     return StatusVal(t->sender()->setParameters(*p));
   }
+  // webrtc-pc §7 RTCDTMFSender of the transceiver's sender (BINDING.md "DTMF"): insertDTMF with the
+  // W3C defaults applied by the JS layer; an audio-less (video) sender is InvalidStateError.
+  val senderInsertDTMF(double handle, std::string tones, double duration, double inter_tone_gap) {
+    auto* t = FindTransceiver(handle);
+    if (!t) return ErrorVal("InvalidStateError", "unknown sender");
+    auto dtmf = t->sender()->dtmf();
+    if (!dtmf) return ErrorVal("InvalidStateError", "the sender has no RTCDTMFSender (video)");
+    // WebIDL unsigned long (ToUint32 of the integral part; the JS layer passes numbers).
+    auto u32 = [](double v) { return static_cast<uint32_t>(static_cast<int64_t>(v)); };
+    return StatusVal(dtmf->insertDTMF(tones, u32(duration), u32(inter_tone_gap)));
+  }
+  // {toneBuffer, canInsertDTMF}, or null when the sender has no RTCDTMFSender (video) / unknown.
+  val senderDtmfState(double handle) const {
+    auto* t = FindTransceiver(handle);
+    if (!t) return val::null();
+    auto dtmf = t->sender()->dtmf();
+    if (!dtmf) return val::null();
+    val r = val::object();
+    r.set("toneBuffer", dtmf->toneBuffer());
+    r.set("canInsertDTMF", dtmf->canInsertDTMF());
+    return r;
+  }
   // The receiver's track (one Track per call, all naming the same engine track).
   val receiverTrack(double handle) const {
     auto* t = FindTransceiver(handle);
@@ -605,6 +667,36 @@ class PeerConnection {
         o.set("message", e->error_message);
         o.set("errorDetail", e->error_detail);
         break;
+      case RTCEventType::kIdentityResult:
+      case RTCEventType::kPeerIdentityResult:
+        // webrtc-identity: assertion generation / peerIdentity settled ("fulfilled"|"rejected").
+        o.set("type", e->type == RTCEventType::kIdentityResult ? "identityresult" : "peeridentityresult");
+        o.set("state", e->state);
+        if (e->state == "rejected") {
+          val err = val::object();
+          err.set("name", e->error_name);
+          err.set("message", e->error_message);
+          if (!e->error_detail.empty()) err.set("errorDetail", e->error_detail);
+          o.set("error", err);
+        }
+        break;
+      case RTCEventType::kToneChange: {
+        // webrtc-pc §7.3 RTCDTMFToneChangeEvent at the sender's dtmf: the transceiver handle names it.
+        o.set("type", "tonechange");
+        double h = -1.0;
+        for (const auto& t : pc_->getTransceivers())
+          if (t->sender() == e->sender) h = RememberTransceiver(t);
+        o.set("transceiver", h);
+        o.set("tone", e->state);
+        break;
+      }
+      case RTCEventType::kDtmfReceived:
+        // refrtc extension: one RFC 4733 digit received on the transceiver's receiver.
+        o.set("type", "dtmf");
+        o.set("transceiver", e->transceiver ? RememberTransceiver(e->transceiver) : -1.0);
+        o.set("tone", e->state);
+        o.set("duration", static_cast<double>(e->duration_ms));
+        break;
       case RTCEventType::kTrack: {
         // webrtc-pc §5.7 RTCTrackEvent: the transceiver (its receiver and track) and the ids of the
         // remote streams the track belongs to.
@@ -619,7 +711,141 @@ class PeerConnection {
     return o;
   }
 
+  // --- webrtc-identity (BINDING.md "Identity") ---
+  val setIdentityProvider(std::string provider, val options) {
+    RTCIdentityProviderOptions o;
+    json j = FromVal(options);
+    if (j.is_object()) {
+      if (j.contains("protocol") && j["protocol"].is_string()) o.protocol = j["protocol"].get<std::string>();
+      if (j.contains("usernameHint") && j["usernameHint"].is_string()) o.usernameHint = j["usernameHint"].get<std::string>();
+      if (j.contains("peerIdentity") && j["peerIdentity"].is_string()) o.peerIdentity = j["peerIdentity"].get<std::string>();
+    }
+    return StatusVal(pc_->setIdentityProvider(provider, o));
+  }
+  val getIdentityAssertion() {
+    auto a = pc_->getIdentityAssertion();
+    if (!a.ok()) return ErrorVal(a.status());
+    val r = val::object();
+    r.set("assertion", *a);
+    return r;
+  }
+  // {peerIdentity: {state, idp?, name?, error?}, idpLoginUrl, idpErrorInfo}
+  val identityState() const {
+    RTCPeerIdentity id = pc_->peerIdentity();
+    val p = val::object();
+    p.set("state", std::string(ToString(id.state)));
+    if (id.state == RTCPromiseState::kFulfilled) {
+      p.set("idp", id.assertion.idp);
+      p.set("name", id.assertion.name);
+    } else if (id.state == RTCPromiseState::kRejected) {
+      p.set("error", ErrorVal(id.error)["error"]);
+    }
+    val r = val::object();
+    r.set("peerIdentity", p);
+    r.set("idpLoginUrl", pc_->idpLoginUrl() ? val(*pc_->idpLoginUrl()) : val::null());
+    r.set("idpErrorInfo", pc_->idpErrorInfo() ? val(*pc_->idpErrorInfo()) : val::null());
+    return r;
+  }
+  void setIdpTimeout(double ms) { pc_->setIdpTimeout(std::chrono::microseconds(std::llround(ms * 1000.0))); }
+  // Registers a JS IdP for (domain, protocol) in this peer connection's registry: the engine's
+  // calls to it queue up for pollIdpRequest(); the JS side answers with settleIdpRequest().
+  val registerIdpBridge(std::string domain, std::string protocol) {
+    return StatusVal(pc_->identityProviders().Register(domain, protocol, std::make_shared<JsIdpBridge>(domain, protocol, idp_queue_)));
+  }
+  // {id, kind: "generate"|"validate", domain, protocol, origin, contents, options} or
+  // {id, kind: "validate", ..., assertion}; null when none is waiting.
+  val pollIdpRequest() {
+    if (idp_queue_->calls.empty()) return val::null();
+    IdpCall c = std::move(idp_queue_->calls.front());
+    idp_queue_->calls.pop_front();
+    val o = val::object();
+    o.set("id", c.id);
+    o.set("kind", c.kind);
+    o.set("domain", c.domain);
+    o.set("protocol", c.protocol);
+    o.set("origin", c.origin);
+    if (c.kind == "generate") {
+      o.set("contents", c.contents);
+      val opt = val::object();
+      opt.set("protocol", c.options.protocol);
+      if (c.options.usernameHint) opt.set("usernameHint", *c.options.usernameHint);
+      if (c.options.peerIdentity) opt.set("peerIdentity", *c.options.peerIdentity);
+      o.set("options", opt);
+    } else {
+      o.set("assertion", c.assertion);
+    }
+    return o;
+  }
+  // ok: value = RTCIdentityAssertionResult {idp: {domain, protocol}, assertion} or
+  // RTCIdentityValidationResult {identity, contents}; else value = {errorDetail, message,
+  // idpLoginUrl, idpErrorInfo}. Unknown ids (timed out, abandoned) are ignored.
+  void settleIdpRequest(double id, bool ok, val value) {
+    json j = FromVal(value);
+    auto str = [&](const json& o, const char* k) {
+      return o.is_object() && o.contains(k) && o[k].is_string() ? o[k].get<std::string>() : std::string();
+    };
+    auto opt = [&](const json& o, const char* k) -> std::optional<std::string> {
+      if (o.is_object() && o.contains(k) && o[k].is_string()) return o[k].get<std::string>();
+      return std::nullopt;
+    };
+    RTCIdentityProviderError err{str(j, "errorDetail"), str(j, "message"), opt(j, "idpLoginUrl"), opt(j, "idpErrorInfo")};
+    if (auto it = idp_queue_->gen.find(id); it != idp_queue_->gen.end()) {
+      auto req = it->second;
+      idp_queue_->gen.erase(it);
+      if (!ok) return req->reject(err);
+      RTCIdentityAssertionResult r;
+      const json idp = j.is_object() && j.contains("idp") ? j["idp"] : json();
+      r.idp.domain = str(idp, "domain");
+      if (auto p = opt(idp, "protocol")) r.idp.protocol = *p;
+      r.assertion = str(j, "assertion");
+      return req->resolve(r);
+    }
+    if (auto it = idp_queue_->val.find(id); it != idp_queue_->val.end()) {
+      auto req = it->second;
+      idp_queue_->val.erase(it);
+      if (!ok) return req->reject(err);
+      if (!opt(j, "identity") || !opt(j, "contents"))
+        return req->reject({"idp-bad-script-failure", "validateAssertion did not resolve to an RTCIdentityValidationResult"});
+      return req->resolve(RTCIdentityValidationResult{str(j, "identity"), str(j, "contents")});
+    }
+  }
+
  private:
+  struct IdpCall {
+    double id = 0;
+    std::string kind, domain, protocol, origin, contents, assertion;
+    RTCIdentityProviderOptions options;
+  };
+  struct IdpQueue {
+    double next_id = 1;
+    std::deque<IdpCall> calls;
+    std::map<double, std::shared_ptr<RTCIdentityAssertionRequest>> gen;
+    std::map<double, std::shared_ptr<RTCIdentityValidationRequest>> val;
+  };
+  // The engine-side stand-in for a JS RTCIdentityProvider: each callback becomes a queued call.
+  class JsIdpBridge : public RTCIdentityProvider {
+   public:
+    JsIdpBridge(std::string domain, std::string protocol, std::shared_ptr<IdpQueue> q)
+        : domain_(std::move(domain)), protocol_(std::move(protocol)), q_(std::move(q)) {}
+    void generateAssertion(const std::string& contents, const std::string& origin, const RTCIdentityProviderOptions& options,
+                           std::shared_ptr<RTCIdentityAssertionRequest> request) override {
+      IdpCall c{q_->next_id++, "generate", domain_, protocol_, origin, contents, "", options};
+      q_->gen[c.id] = std::move(request);
+      q_->calls.push_back(std::move(c));
+    }
+    void validateAssertion(const std::string& assertion, const std::string& origin,
+                           std::shared_ptr<RTCIdentityValidationRequest> request) override {
+      IdpCall c{q_->next_id++, "validate", domain_, protocol_, origin, "", assertion, {}};
+      q_->val[c.id] = std::move(request);
+      q_->calls.push_back(std::move(c));
+    }
+
+   private:
+    std::string domain_, protocol_;
+    std::shared_ptr<IdpQueue> q_;
+  };
+  std::shared_ptr<IdpQueue> idp_queue_ = std::make_shared<IdpQueue>();
+
   static val DescriptionVal(RTCSdpType type, const std::string& sdp) {
     val o = val::object();
     o.set("type", std::string(ToString(type)));
@@ -687,6 +913,7 @@ EMSCRIPTEN_BINDINGS(refrtc_core) {
   using emscripten::class_;
   using emscripten::function;
   function("generateCertificate", &GenerateCertificate);
+  function("generateCertificateWith", &GenerateCertificateWith);
   function("createPeerConnection", &CreatePeerConnection);
   function("createSyntheticTrack", &CreateSyntheticTrack);
   function("getCapabilities", &GetCapabilities);
@@ -735,6 +962,8 @@ EMSCRIPTEN_BINDINGS(refrtc_core) {
       .function("senderReplaceTrack", &PeerConnection::senderReplaceTrack)
       .function("senderGetParameters", &PeerConnection::senderGetParameters)
       .function("senderSetParameters", &PeerConnection::senderSetParameters)
+      .function("senderInsertDTMF", &PeerConnection::senderInsertDTMF)
+      .function("senderDtmfState", &PeerConnection::senderDtmfState)
       .function("receiverTrack", &PeerConnection::receiverTrack)
       .function("receiverTrackInfo", &PeerConnection::receiverTrackInfo)
       .function("rtpStats", &PeerConnection::rtpStats)
@@ -746,7 +975,14 @@ EMSCRIPTEN_BINDINGS(refrtc_core) {
       .function("setTime", &PeerConnection::setTime)
       .function("pollTransmit", &PeerConnection::pollTransmit)
       .function("pollTimeout", &PeerConnection::pollTimeout)
-      .function("pollEvent", &PeerConnection::pollEvent);
+      .function("pollEvent", &PeerConnection::pollEvent)
+      .function("setIdentityProvider", &PeerConnection::setIdentityProvider)
+      .function("getIdentityAssertion", &PeerConnection::getIdentityAssertion)
+      .function("identityState", &PeerConnection::identityState)
+      .function("setIdpTimeout", &PeerConnection::setIdpTimeout)
+      .function("registerIdpBridge", &PeerConnection::registerIdpBridge)
+      .function("pollIdpRequest", &PeerConnection::pollIdpRequest)
+      .function("settleIdpRequest", &PeerConnection::settleIdpRequest);
 }
 
 }  // namespace refrtc::wasm

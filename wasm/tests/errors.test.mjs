@@ -112,7 +112,7 @@ test('media methods: a core without media → NotSupportedError and empty getter
   } finally { pc.close(); }
 });
 
-test('generateCertificate: ECDSA P-256 works and is usable; RSA → NotSupportedError', async () => {
+test('generateCertificate: ECDSA P-256 works and is usable; unsupported algorithms → NotSupportedError', async () => {
   const cert = await RTCPeerConnection.generateCertificate({ name: 'ECDSA', namedCurve: 'P-256', expires: 3600 * 1000 });
   assert.ok(cert instanceof refrtc.RTCCertificate);
   assert.ok(Math.abs(cert.expires - (Date.now() + 3600 * 1000)) < 5 * 60 * 1000, `expires ${cert.expires}`);
@@ -122,7 +122,14 @@ test('generateCertificate: ECDSA P-256 works and is usable; RSA → NotSupported
   const dflt = await RTCPeerConnection.generateCertificate({ name: 'ECDSA', namedCurve: 'P-256' });
   assert.ok(dflt.expires > Date.now() + 24 * 3600 * 1000);
   await expectReject(RTCPeerConnection.generateCertificate({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048,
+    publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-1' }), 'NotSupportedError');
+  await expectReject(RTCPeerConnection.generateCertificate({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 512,
     publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }), 'NotSupportedError');
+  await expectReject(RTCPeerConnection.generateCertificate({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048,
+    publicExponent: new Uint8Array([3]), hash: 'SHA-256' }), 'NotSupportedError');
+  await expectReject(RTCPeerConnection.generateCertificate({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048,
+    hash: 'SHA-256' }), 'TypeError');
+  await expectReject(RTCPeerConnection.generateCertificate({ name: 'AES-GCM', length: 128 }), 'NotSupportedError');
   await expectReject(RTCPeerConnection.generateCertificate({ name: 'ECDSA', namedCurve: 'P-384' }), 'NotSupportedError');
   const pc = new RTCPeerConnection({ certificates: [cert] });
   try {

@@ -242,6 +242,12 @@ class FakePc {
   pollTransmit() { return this.tx.shift() || null; }
   pollTimeout() { return this.deadline; }
   pollEvent() { return this.events.shift() || null; }
+  // webrtc-identity (the fake has no IdP: nothing is ever queued for JS).
+  identityState() { return { idpLoginUrl: null, idpErrorInfo: null, peerIdentity: null }; }
+  registerIdpBridge() {}
+  pollIdpRequest() { return null; }
+  settleIdpRequest() {}
+  setIdpTimeout() {}
   delete() { this.deleted = true; }
 }
 

@@ -58,6 +58,8 @@ const userDataDir = mkdtempSync(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-
 let browser = null;
 let hasMedia = false;  // the page has AudioContext and canvas captureStream (configure)
 let hasMediaControl = false;  // …and the W3C transceiver/sender methods of feature mediaControl
+let hasDtmf = false;  // …and RTCDTMFSender (feature dtmf: insertDTMF, getDTMF, tonechange)
+let hasDtmfReceive = false;  // …and the tone detector on received audio (feature dtmfReceive, page.js)
 let browserProc = null;
 let exiting = false;
 
@@ -128,6 +130,8 @@ async function launch() {
   }
   hasMedia = !!info.result.hasMedia;
   hasMediaControl = hasMedia && !!info.result.hasMediaControl;
+  hasDtmf = hasMedia && !!info.result.hasDtmf;
+  hasDtmfReceive = hasMedia && !!info.result.hasDtmfReceive;
   log(`${version} up (pid ${browserProc && browserProc.pid}), mDNS host candidates ${mdns ? 'on' : 'off'}, sendMany ${HIGH_WATER}/${LOW_THRESHOLD}`);
   return { page, version };
 }
@@ -154,6 +158,7 @@ const PAGE_OPS = [
   'setChannel', 'closeChannel', 'getStats', 'close', 'generateCertificate',
   'addTransceiver', 'addTrack', 'getTransceivers', 'getTrackInfo',
   'setDirection', 'stopTransceiver', 'replaceTrack', 'removeTrack', 'setCodecPreferences',
+  'insertDTMF', 'getDTMF',
 ];
 
 const ops = {
@@ -163,7 +168,8 @@ const ops = {
       name: 'chromium',
       version: version.replace(/^[A-Za-z]+\//, ''),
       protocol: 1,
-      features: ['stats', 'restartIce', 'rollback', 'certificates', ...(hasMedia ? ['media'] : []), ...(hasMediaControl ? ['mediaControl'] : [])],
+      features: ['stats', 'restartIce', 'rollback', 'certificates', ...(hasMedia ? ['media'] : []), ...(hasMediaControl ? ['mediaControl'] : []),
+        ...(hasDtmf ? ['dtmf'] : []), ...(hasDtmfReceive ? ['dtmfReceive'] : [])],
     };
   },
 };
@@ -171,7 +177,6 @@ for (const op of PAGE_OPS) {
   // The page gets only what it needs: op and arguments (the id stays here).
   ops[op] = (cmd) => { const { id, ...rest } = cmd; return inPage(rest); };
 }
-ops.insertDTMF = async () => { throw new DriverError('NotSupportedError', 'insertDTMF: not supported by the chromium driver'); };
 
 const withTimeout = (p, ms) => Promise.race([p, new Promise((r) => setTimeout(r, ms).unref())]);
 

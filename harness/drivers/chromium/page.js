@@ -392,7 +392,13 @@
     };
   }
 
-  function audioSink(track) {
+  // ctx.onDtmf (feature `dtmfReceive`): a ScriptProcessorNode hands every rendered block of the
+  // received audio (1024 frames, ≈ 23 ms at 44.1 kHz) to media_core's DtmfDetector, which reports
+  // the DTMF tones libwebrtc's NetEq plays out for received RFC 4733 events (durations are the
+  // playout's, approximate; media_core.cjs). ScriptProcessorNode is deprecated but is the one
+  // time-domain tap that needs no module URL (an AudioWorklet from a file:// page would need a blob: URL
+  // module); its callback runs on the page's main thread, which is idle between commands here.
+  function audioSink(track, sinkCtx) {
     const c = ctx();
     const stream = new MediaStream([track]);
     const el = new Audio();
@@ -406,6 +412,14 @@
     const buf = new Float32Array(analyser.fftSize);
     const t0 = c.currentTime;
     let stopped = null;
+    let tap = null;
+    if (sinkCtx && typeof sinkCtx.onDtmf === 'function' && typeof c.createScriptProcessor === 'function') {
+      const detector = new M.DtmfDetector(sinkCtx.onDtmf);
+      tap = c.createScriptProcessor(1024, 1, 1);
+      tap.onaudioprocess = (e) => detector.push(e.inputBuffer.getChannelData(0), c.sampleRate);
+      source.connect(tap);
+      tap.connect(c.destination);  // a ScriptProcessorNode only runs while connected; it outputs zeros
+    }
     return {
       info() {
         const elapsed = (stopped === null ? c.currentTime : stopped) - t0;
@@ -417,6 +431,7 @@
         if (stopped !== null) return;
         stopped = c.currentTime;
         try { source.disconnect(); } catch (e) { /* done */ }
+        if (tap) { try { tap.disconnect(); } catch (e) { /* done */ } tap.onaudioprocess = null; }
         el.srcObject = null;
       },
     };
@@ -460,7 +475,8 @@
     mkErr: (name, message) => new DriverError(name, message),
     hooks: {
       createSource: (kind, spec) => (kind === 'audio' ? audioSource(spec) : videoSource()),
-      analyse: (track, kind) => (kind === 'audio' ? audioSink(track) : videoSink(track)),
+      analyse: (track, kind, receiver, sinkCtx) => (kind === 'audio' ? audioSink(track, sinkCtx) : videoSink(track)),
+      dtmfReceive: typeof AudioContext === 'function' && typeof AudioContext.prototype.createScriptProcessor === 'function',
       codecCapabilities: (kind) => (typeof RTCRtpReceiver === 'function' && RTCRtpReceiver.getCapabilities ? RTCRtpReceiver.getCapabilities(kind) : null),
     },
   });
@@ -474,12 +490,20 @@
         ...flow, userAgent: navigator.userAgent, secure: window.isSecureContext, hasPc: typeof RTCPeerConnection === 'function',
         hasMedia: typeof AudioContext === 'function' && typeof HTMLCanvasElement.prototype.captureStream === 'function',
         hasMediaControl: typeof RTCRtpTransceiver === 'function' && M.hasMediaControl({ RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver }),
+        // Feature dtmf: W3C §7 RTCDTMFSender; dtmfReceive: the tone detector on the audio sinks.
+        hasDtmf: typeof RTCDTMFSender === 'function' && M.hasDtmf({ RTCDTMFSender }),
+        hasDtmfReceive: typeof AudioContext === 'function' && typeof AudioContext.prototype.createScriptProcessor === 'function',
       };
     },
 
     // refrtc's "certificates" feature (docs/DRIVER_PROTOCOL.md): W3C §4.9 generateCertificate.
     generateCertificate: async (cmd) => {
-      const cert = await RTCPeerConnection.generateCertificate(cmd.keygenAlgorithm ?? 'ECDSA');
+      // RSA's publicExponent is a BigInteger (Uint8Array); JSON carries it as [1, 0, 1].
+      let alg = cmd.keygenAlgorithm ?? 'ECDSA';
+      if (alg && typeof alg === 'object' && Array.isArray(alg.publicExponent)) {
+        alg = { ...alg, publicExponent: Uint8Array.from(alg.publicExponent) };
+      }
+      const cert = await RTCPeerConnection.generateCertificate(alg);
       const handle = `cert${++certificateCount}`;
       certificates.set(handle, cert);
       return { certificate: handle, expires: cert.expires, fingerprints: cert.getFingerprints() };

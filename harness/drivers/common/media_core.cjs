@@ -9,8 +9,12 @@
 // in as `hooks`:
 //   hooks.createSource(kind, spec) → {track, stream?, stop()}       (may return a promise)
 //       spec: {type: 'tone', hz} | {type: 'silence'} | {type: 'pattern'}  (parseSource)
-//   hooks.analyse(track, kind, receiver) → {info() → object | promise, stop()}
+//   hooks.analyse(track, kind, receiver, {onDtmf}) → {info() → object | promise, stop()}
 //       audio info: {samplesReceived, sampleRate, dominantHz, rms}; video: {framesReceived, width, height}
+//       onDtmf(tone, durationMs): a received DTMF digit (feature `dtmfReceive`, when hooks.dtmfReceive
+//       is true); the drivers of libwebrtc call it from a DtmfDetector over the decoded audio
+//       (AudioAnalyser does that when given onDtmf), refrtc's WASM driver from its engine's events.
+//   hooks.dtmfReceive: true when analyse() reports received digits through onDtmf.
 'use strict';
 (function (root, factory) {
   const api = factory();
@@ -111,8 +115,10 @@
 
   // Keeps the last second of decoded mono audio (a ring of `sampleRate` samples; a change of rate
   // starts over) and counts every sample pushed.
+  // onDtmf(tone, durationMs), optional: also run a DtmfDetector over the samples.
   class AudioAnalyser {
-    constructor() {
+    constructor(onDtmf) {
+      this.dtmf = typeof onDtmf === 'function' ? new DtmfDetector(onDtmf) : null;
       this.sampleRate = 0;
       this.ring = new Float32Array(0);
       this.pos = 0;
@@ -135,6 +141,7 @@
         this.pos = this.pos + 1 === n ? 0 : this.pos + 1;
       }
       this.filled = Math.min(n, this.filled + mono.length);
+      if (this.dtmf) this.dtmf.push(mono, sampleRate);
     }
 
     // Interleaved int16 (channelCount channels) → mono floats, then push.
@@ -162,6 +169,178 @@
     info() {
       const a = analyseSamples(this.lastSecond(), this.sampleRate);
       return { samplesReceived: this.samplesReceived, sampleRate: this.sampleRate || null, dominantHz: a.dominantHz, rms: a.rms };
+    }
+  }
+
+  // ---- DTMF tone detection (feature `dtmfReceive` of the libwebrtc drivers) -------------------------
+  // The W3C API has no receive side for RFC 4733 events, but libwebrtc's NetEq plays a received
+  // telephone-event out as the DTMF tone pair (its DtmfToneGenerator), in place of the decoded audio.
+  // So wrtc and Chromium report `dtmf` events by detecting those tones in the decoded audio their sink
+  // sees: what is measured is the PLAYOUT, not the RFC 4733 event, and its duration is what NetEq
+  // played, not the event's (Chromium 156 and wrtc 0.10.0 receiving): from a Chromium sender much
+  // shorter than the event — 40 ms → ≈ 25–45 ms, 100 → ≈ 25–45 with some digits not played at all,
+  // 200 → ≈ 45–75, 300 → ≈ 55–85, 1000 → ≈ 200 ms — and from refrtc each event until the next one
+  // starts (≈ duration + gap). So scenarios send 300 ms tones and check durations loosely.
+  //
+  // ITU-T Q.23 frequencies: a digit is one row (low group) plus one column (high group) tone.
+  const DTMF_ROWS = [697, 770, 852, 941];
+  const DTMF_COLS = [1209, 1336, 1477, 1633];
+  const DTMF_KEYS = ['123A', '456B', '789C', '*0#D'];
+  const DTMF_WINDOW_MS = 20;     // Goertzel window: 50 Hz bins, enough to part 697 from 770 Hz
+  const DTMF_HOP_MS = 10;        // a decision every 10 ms (windows overlap by half)
+  const DTMF_MIN_AMP = 0.01;     // each tone's amplitude (of full scale, −40 dBFS) at least
+  const DTMF_TWIST_DB = 8;       // row and column power within 8 dB of each other (Q.24-style twist)
+  const DTMF_GROUP_DB = 8;       // the strongest tone of a group 8 dB above the group's others
+  const DTMF_TONE_SHARE = 0.6;   // the two tones carry ≥ 60 % of the window's energy
+  // A digit is on after 2 of 3 decisions saw it (≥ 30 ms of signal) …
+  const DTMF_OFF_HOPS = 4;       // … and off after 4 decisions without it (a ≤ 30 ms dropout is bridged);
+  const DTMF_MERGE_HOPS = 25;    // the same digit again within 250 ms of its end continues it
+
+  // Goertzel power of `freq` over x[off..off+n) (rectangular window), normalised so a sine of
+  // amplitude a gives about a² (whatever n).
+  function goertzelPower(x, off, n, freq, sampleRate) {
+    const w = 2 * Math.cos(2 * Math.PI * freq / sampleRate);
+    let s1 = 0, s2 = 0;
+    for (let i = 0; i < n; i++) {
+      const s0 = x[off + i] + w * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    const p = s1 * s1 + s2 * s2 - w * s1 * s2;
+    return 4 * p / (n * n);
+  }
+
+  // The digit in one window, or null: the strongest row and column tones must each reach
+  // DTMF_MIN_AMP, stand DTMF_GROUP_DB above the other tones of their group, be within DTMF_TWIST_DB
+  // of each other, and carry DTMF_TONE_SHARE of the window's energy (speech or a single tone fails).
+  function classifyDtmf(x, off, n, sampleRate) {
+    let energy = 0;
+    for (let i = 0; i < n; i++) energy += x[off + i] * x[off + i];
+    energy /= n;  // mean square; a sine of amplitude a has a²/2
+    if (energy < DTMF_MIN_AMP * DTMF_MIN_AMP) return null;
+    const best = (freqs) => {
+      const p = freqs.map((f) => goertzelPower(x, off, n, f, sampleRate));
+      let k = 0;
+      for (let i = 1; i < p.length; i++) if (p[i] > p[k]) k = i;
+      const ratio = Math.pow(10, DTMF_GROUP_DB / 10);
+      for (let i = 0; i < p.length; i++) if (i !== k && p[i] * ratio > p[k]) return null;
+      return { k, p: p[k] };
+    };
+    const row = best(DTMF_ROWS);
+    if (!row) return null;
+    const col = best(DTMF_COLS);
+    if (!col) return null;
+    const minP = DTMF_MIN_AMP * DTMF_MIN_AMP;
+    if (row.p < minP || col.p < minP) return null;
+    const twist = Math.pow(10, DTMF_TWIST_DB / 10);
+    if (row.p > col.p * twist || col.p > row.p * twist) return null;
+    if ((row.p + col.p) / 2 < DTMF_TONE_SHARE * energy) return null;
+    return DTMF_KEYS[row.k][col.k];
+  }
+
+  // Streaming detector: push() mono float samples; onTone(tone, durationMs) is called once per
+  // detected digit, DTMF_MERGE_HOPS decisions after it ends (or at flush()). The duration counts the
+  // decisions that saw the digit (DTMF_HOP_MS each) plus one window less one and a half hops, so a
+  // steady tone of L ms reads L ± 5 ms (synthetic tones, 30–500 ms, at 16/44.1/48 kHz); it comes from
+  // the sample count, not the wall clock. A change of sample rate starts over.
+  //
+  // Why the merge: NetEq's playout of one event is not always one clean burst — seen with refrtc as
+  // the sender, a tone that stops for ≈ 40–60 ms (its expand/merge operations at the event's end)
+  // and comes back for 20–40 ms; and a short replay (≈ 25 ms) up to ≈ 150 ms after the end, when
+  // one of the three RFC 4733 end packets — sent at the update interval, §2.5.1.4 — arrives after
+  // NetEq finished the event (libwebrtc itself sends its three back to back). The same digit twice
+  // with a played gap under 250 ms therefore reads as one digit; with libwebrtc senders the played gaps are ≈ 250 ms, and refrtc's events are played
+  // back to back (no gap at all), so nothing separable is lost.
+  class DtmfDetector {
+    constructor(onTone) {
+      this.onTone = onTone;
+      this.sampleRate = 0;
+      this.buf = new Float32Array(0);
+      this.fill = 0;
+      this.current = null;  // digit being reported
+      this.onCount = 0;     // decisions that saw `current`
+      this.miss = 0;        // consecutive decisions without it
+      this.prev1 = null;    // the last two decisions
+      this.prev2 = null;
+      this.held = null;     // {tone, count, age}: an ended digit not reported yet (merge window)
+    }
+
+    reset(sampleRate) {
+      this.flush();
+      this.sampleRate = sampleRate;
+      this.win = Math.max(8, Math.round(sampleRate * DTMF_WINDOW_MS / 1000));
+      this.hop = Math.max(4, Math.round(sampleRate * DTMF_HOP_MS / 1000));
+      this.buf = new Float32Array(this.win);
+      this.fill = 0;
+      this.prev1 = this.prev2 = null;
+    }
+
+    push(mono, sampleRate) {
+      if (!(sampleRate > 0)) return;
+      if (sampleRate !== this.sampleRate) this.reset(sampleRate);
+      let i = 0;
+      while (i < mono.length) {
+        const take = Math.min(this.win - this.fill, mono.length - i);
+        this.buf.set(mono.subarray ? mono.subarray(i, i + take) : mono.slice(i, i + take), this.fill);
+        this.fill += take;
+        i += take;
+        if (this.fill === this.win) {
+          this.decide(classifyDtmf(this.buf, 0, this.win, this.sampleRate));
+          this.buf.copyWithin(0, this.hop);
+          this.fill = this.win - this.hop;
+        }
+      }
+    }
+
+    // Hysteresis over the per-window decisions. A digit starts when two of the last three decisions
+    // saw it (so one window of onset transient, e.g. a row tone leaking into its neighbour while
+    // NetEq switches from speech to the tone, does not cost the digit); it ends after DTMF_OFF_HOPS
+    // decisions without it, or when another digit is seen twice in a row. A decision without the
+    // current digit inside the tone counts toward its duration once the digit returns.
+    decide(digit) {
+      if (this.held && ++this.held.age > DTMF_MERGE_HOPS) this.report();
+      const prev1 = this.prev1, prev2 = this.prev2;
+      this.prev2 = prev1;
+      this.prev1 = digit;
+      if (this.current !== null) {
+        if (digit === this.current) { this.onCount += 1 + this.miss; this.miss = 0; return; }
+        this.miss += 1;
+        const other = digit !== null && digit === prev1;
+        if (this.miss < DTMF_OFF_HOPS && !other) return;
+        this.end();
+        if (other) { this.begin(digit, 2); return; }
+      }
+      if (digit !== null && (digit === prev1 || digit === prev2)) this.begin(digit, digit === prev2 ? 3 : 2);
+    }
+
+    begin(digit, count) {
+      if (this.held && this.held.tone !== digit) this.report();
+      this.current = digit;
+      this.onCount = count;
+      if (this.held) { this.onCount += this.held.count; this.held = null; }
+      this.miss = 0;
+      this.prev1 = this.prev2 = null;
+    }
+
+    report() {
+      const h = this.held;
+      this.held = null;
+      if (h) this.onTone(h.tone, h.count * DTMF_HOP_MS + (DTMF_WINDOW_MS - DTMF_HOP_MS) - DTMF_HOP_MS / 2);
+    }
+
+    end() {
+      const tone = this.current, n = this.onCount;
+      this.current = null;
+      this.onCount = 0;
+      this.miss = 0;
+      if (tone === null) return;
+      if (this.held) this.report();
+      this.held = { tone, count: n, age: 0 };
+    }
+
+    flush() {
+      if (this.current !== null) this.end();
+      this.report();
     }
   }
 
@@ -220,6 +399,21 @@
       if (!sender) throw mkErr('NotFoundError', `unknown sender handle ${JSON.stringify(h)}`);
       for (const rec of byHandle.values()) if (rec.t.sender === sender) return rec;
       throw mkErr('NotFoundError', `sender ${h} belongs to no known transceiver`);
+    }
+
+    // The sender's RTCDTMFSender (W3C §7.1: null for a video sender — the protocol's
+    // InvalidStateError), with its `tonechange` forwarded once per sender.
+    const dtmfWatched = new Set();
+    function dtmfOf(rec, handle) {
+      const sender = rec.t.sender;
+      if (!sender || !('dtmf' in sender)) throw mkErr('NotSupportedError', 'this implementation\'s RTCRtpSender has no dtmf');
+      const dtmf = sender.dtmf;
+      if (!dtmf) throw mkErr('InvalidStateError', `sender ${handle} has no RTCDTMFSender (sender.dtmf is null: not audio)`);
+      if (!dtmfWatched.has(dtmf)) {
+        dtmfWatched.add(dtmf);
+        dtmf.addEventListener('tonechange', (e) => emit({ event: 'tonechange', pc: rec.pc, sender: handle, tone: e.tone }));
+      }
+      return dtmf;
     }
 
     function stopSources(rec) {
@@ -292,7 +486,8 @@
       if (rec.analyser && rec.analysedTrack === track && !restart) return;
       if (rec.analyser) { try { rec.analyser.stop(); } catch (e) { /* already stopped */ } }
       rec.analysedTrack = track;
-      rec.analyser = hooks.analyse(track, track.kind, rec.t.receiver);
+      const onDtmf = (tone, duration) => emit({ event: 'dtmf', pc: rec.pc, transceiver: rec.handle, tone, duration: Math.round(duration) });
+      rec.analyser = hooks.analyse(track, track.kind, rec.t.receiver, { onDtmf });
     }
 
     function stopRec(rec) {
@@ -401,6 +596,27 @@
         return {};
       },
 
+      // ---- feature dtmf (docs/DRIVER_PROTOCOL.md): W3C webrtc-pc §7 RTCDTMFSender ----
+      // insertDTMF(tones, duration, interToneGap) on the sender's `dtmf`; the implementation's own
+      // errors pass through by name (InvalidStateError when canInsertDTMF is false — recvonly /
+      // inactive / stopped — InvalidCharacterError for a tone outside 0-9 A-D # * ,). Arguments that
+      // are absent keep the W3C defaults (100 ms, 70 ms); clamping to 40–6000 ms / ≥ 30 ms is the
+      // implementation's. The first call on a sender starts forwarding its `tonechange` events.
+      insertDTMF: async (cmd) => {
+        const rec = getSenderRec(cmd.sender);
+        const dtmf = dtmfOf(rec, cmd.sender);
+        // WebIDL: an undefined optional argument takes its default.
+        dtmf.insertDTMF(String(cmd.tones ?? ''), cmd.duration ?? undefined, cmd.interToneGap ?? undefined);
+        return {};
+      },
+
+      // refrtc op getDTMF: the sender's RTCDTMFSender attributes.
+      getDTMF: async (cmd) => {
+        const rec = getSenderRec(cmd.sender);
+        const dtmf = dtmfOf(rec, cmd.sender);
+        return { toneBuffer: dtmf.toneBuffer, canInsertDTMF: dtmf.canInsertDTMF };
+      },
+
       // What the sink of the receiver's track measured (analysis starts at the `track` event, or here).
       getTrackInfo: async (cmd) => {
         const rec = getRec(cmd.transceiver);
@@ -440,6 +656,12 @@
     };
   }
 
+  // Feature `dtmf` (insertDTMF, getDTMF, `tonechange`): the implementation has RTCDTMFSender.
+  const DTMF_OPS = ['insertDTMF', 'getDTMF'];
+  function hasDtmf(ctors) {
+    return !!ctors && typeof ctors.RTCDTMFSender === 'function';
+  }
+
   // Feature `mediaControl` is advertised when the implementation has the transceiver direction
   // setter, RTCRtpSender.replaceTrack and RTCPeerConnection.removeTrack; stop() and
   // setCodecPreferences() are checked per call (NotSupportedError), so one missing method costs
@@ -454,5 +676,8 @@
       proto(ctors.RTCPeerConnection) && typeof proto(ctors.RTCPeerConnection).removeTrack === 'function');
   }
 
-  return { TONE_AMPLITUDE, PATTERN, MEDIA_CONTROL_OPS, parseSource, fft, analyseSamples, AudioAnalyser, createMediaOps, hasMediaControl };
+  return {
+    TONE_AMPLITUDE, PATTERN, MEDIA_CONTROL_OPS, DTMF_OPS, parseSource, fft, analyseSamples, AudioAnalyser, createMediaOps, hasMediaControl,
+    DtmfDetector, classifyDtmf, hasDtmf,
+  };
 });

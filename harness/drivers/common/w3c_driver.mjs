@@ -11,7 +11,7 @@ import { candidateInit } from './candidates.mjs';
 import { pcStateFields } from './state.mjs';
 import { ChannelTable } from './channels.mjs';
 
-const { createMediaOps, hasMediaControl, MEDIA_CONTROL_OPS } = createRequire(import.meta.url)('./media_core.cjs');
+const { createMediaOps, hasMediaControl, hasDtmf, MEDIA_CONTROL_OPS, DTMF_OPS } = createRequire(import.meta.url)('./media_core.cjs');
 
 // impl: { RTCPeerConnection } (generateCertificate is used when `certificates` is a feature).
 // opts:
@@ -23,7 +23,23 @@ const { createMediaOps, hasMediaControl, MEDIA_CONTROL_OPS } = createRequire(imp
 //   media                        {createSource(kind, spec), analyse(track, kind, receiver)}: the
 //                                implementation's synthetic sources and analysing sinks (media_core.cjs
 //                                describes both); feature `media` is advertised only with these AND an
-//                                implementation that has RTCPeerConnection.prototype.addTransceiver
+//                                implementation that has RTCPeerConnection.prototype.addTransceiver;
+//                                with media.dtmfReceive, analyse() reports received DTMF digits
+//                                (feature `dtmfReceive`, media_core.cjs). Feature `dtmf` (insertDTMF,
+//                                getDTMF, `tonechange`) when the implementation exports RTCDTMFSender.
+// A keygenAlgorithm from JSON as WebCrypto wants it: RSA's publicExponent is a BigInteger
+// (Uint8Array), which JSON carries as [1, 0, 1] or as JSON.stringify's {"0": 1, "1": 0, "2": 1}.
+export function webCryptoAlgorithm(alg) {
+  if (!alg || typeof alg !== 'object' || Array.isArray(alg)) return alg;
+  const e = alg.publicExponent;
+  if (Array.isArray(e)) return { ...alg, publicExponent: Uint8Array.from(e) };
+  if (e && typeof e === 'object' && !ArrayBuffer.isView(e)) {
+    const bytes = Object.keys(e).map(Number).sort((a, b) => a - b).map((k) => e[k]);
+    return { ...alg, publicExponent: Uint8Array.from(bytes) };
+  }
+  return alg;
+}
+
 export function runW3cDriver(impl, opts) {
   const pcs = new Map();  // pc handle → RTCPeerConnection
   const certificates = new Map();  // generateCertificate handles → RTCCertificate
@@ -32,7 +48,10 @@ export function runW3cDriver(impl, opts) {
   const hasMedia = !!opts.media && typeof impl.RTCPeerConnection.prototype.addTransceiver === 'function';
   // Feature mediaControl: with media, when the implementation has the W3C methods (media_core.cjs).
   const hasControl = hasMedia && hasMediaControl(impl);
-  const features = [...(opts.features || []), ...(hasMedia ? ['media'] : []), ...(hasControl ? ['mediaControl'] : [])];
+  const hasDtmfSend = hasMedia && hasDtmf(impl);
+  const hasDtmfReceive = hasMedia && !!opts.media.dtmfReceive;
+  const features = [...(opts.features || []), ...(hasMedia ? ['media'] : []), ...(hasControl ? ['mediaControl'] : []),
+    ...(hasDtmfSend ? ['dtmf'] : []), ...(hasDtmfReceive ? ['dtmfReceive'] : [])];
   const capabilities = (kind) => (impl.RTCRtpReceiver && typeof impl.RTCRtpReceiver.getCapabilities === 'function'
     ? impl.RTCRtpReceiver.getCapabilities(kind) : null);
   const media = hasMedia
@@ -185,17 +204,20 @@ export function runW3cDriver(impl, opts) {
   if (features.includes('certificates')) {
     // refrtc's "certificates" feature (docs/DRIVER_PROTOCOL.md): W3C §4.9 generateCertificate.
     ops.generateCertificate = async (cmd) => {
-      const cert = await impl.RTCPeerConnection.generateCertificate(cmd.keygenAlgorithm ?? 'ECDSA');
+      const cert = await impl.RTCPeerConnection.generateCertificate(webCryptoAlgorithm(cmd.keygenAlgorithm ?? 'ECDSA'));
       const handle = `cert${++certificateCount}`;
       certificates.set(handle, cert);
       return { certificate: handle, expires: cert.expires, fingerprints: cert.getFingerprints() };
     };
   }
 
-  for (const op of ['addTransceiver', 'addTrack', 'insertDTMF', 'getTransceivers', 'getTrackInfo', ...MEDIA_CONTROL_OPS]) {
-    if (media && media.ops[op] && (hasControl || !MEDIA_CONTROL_OPS.includes(op))) ops[op] = media.ops[op];
+  for (const op of ['addTransceiver', 'addTrack', 'getTransceivers', 'getTrackInfo', ...MEDIA_CONTROL_OPS, ...DTMF_OPS]) {
+    if (media && media.ops[op] && (hasControl || !MEDIA_CONTROL_OPS.includes(op)) && (hasDtmfSend || !DTMF_OPS.includes(op))) ops[op] = media.ops[op];
     else ops[op] = async () => { throw new DriverError('NotSupportedError', `${op}: not supported by the ${opts.name} driver`); };
   }
+
+  // Driver-specific extension ops (the wasm driver's webrtc-identity ops, docs/DRIVER_PROTOCOL.md).
+  if (opts.extraOps) Object.assign(ops, opts.extraOps({ getPc, DriverError }));
 
   startDriver({
     ops,

@@ -7,9 +7,11 @@
 #include <ctime>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/transport_stack.h"
 #include "refrtc/rtc_json.h"
+#include "refrtc/test_identity_provider.h"
 #include "util/codec.h"
 #include "util/dom_exception.h"
 
@@ -35,6 +37,72 @@ absl::StatusOr<RTCConfiguration> ParseConfig(
     if (it == certificates.end()) return NotFoundError(absl::StrCat("unknown certificate ", h.dump()));
     return it->second;
   });
+}
+
+// W3C §4.9 generateCertificate(keygenAlgorithm) with the WebCrypto AlgorithmIdentifier as JSON:
+// a name string, or {"name", "namedCurve"} (ECDSA) / {"name", "modulusLength", "publicExponent",
+// "hash"} (RSASSA-PKCS1-v1_5), plus RTCCertificateExpiration "expires" (ms). publicExponent is the
+// Uint8Array's bytes, big-endian: [1, 0, 1] or JSON.stringify's {"0": 1, "1": 0, "2": 1}; hash a
+// name or {"name"}. Names compare ASCII case-insensitively (WebCrypto normalization); "ECDSA" alone
+// means P-256 (refrtc leniency, the default algorithm). Missing required members and wrong types are
+// TypeError; unsupported values NotSupportedError (RTCKeygenAlgorithm::CheckSupported).
+absl::Status ParseKeygenAlgorithm(const json& alg, RTCKeygenAlgorithm* out, int64_t* expires_ms) {
+  *out = RTCKeygenAlgorithm();
+  *expires_ms = RTCCertificate::kDefaultExpiresMs;
+  if (!alg.is_string() && !alg.is_object()) return TypeError("keygenAlgorithm must be a string or an object");
+  if (alg.is_object() && (!alg.contains("name") || !alg["name"].is_string()))
+    return TypeError("keygenAlgorithm.name is required");
+  std::string name = alg.is_string() ? alg.get<std::string>() : alg["name"].get<std::string>();
+  if (absl::EqualsIgnoreCase(name, "ECDSA")) {
+    out->name = RTCKeygenAlgorithm::Name::kEcdsa;
+    if (alg.is_object() && alg.contains("namedCurve")) {
+      if (!alg["namedCurve"].is_string()) return TypeError("namedCurve must be a string");
+      out->namedCurve = alg["namedCurve"].get<std::string>();
+    }
+  } else if (absl::EqualsIgnoreCase(name, "RSASSA-PKCS1-v1_5")) {
+    out->name = RTCKeygenAlgorithm::Name::kRsassaPkcs1v15;
+    if (!alg.is_object()) return TypeError("RsaHashedKeyGenParams: modulusLength, publicExponent and hash are required");
+    const json& m = alg.value("modulusLength", json());
+    if (!m.is_number() || m.get<double>() < 0 || m.get<double>() > 4294967295.0)
+      return TypeError("RsaKeyGenParams.modulusLength must be an unsigned long");
+    out->modulusLength = static_cast<uint32_t>(m.get<double>());
+    const json& e = alg.value("publicExponent", json());
+    std::vector<json> bytes;
+    if (e.is_array()) {
+      bytes.assign(e.begin(), e.end());
+    } else if (e.is_object()) {  // JSON.stringify(new Uint8Array([1, 0, 1]))
+      for (size_t i = 0; e.contains(std::to_string(i)); ++i) bytes.push_back(e[std::to_string(i)]);
+      if (bytes.size() != e.size()) return TypeError("RsaKeyGenParams.publicExponent must be a Uint8Array");
+    } else {
+      return TypeError("RsaKeyGenParams.publicExponent must be a Uint8Array (BigInteger)");
+    }
+    uint64_t exponent = 0;
+    for (const json& b : bytes) {
+      if (!b.is_number_integer() || b.get<int64_t>() < 0 || b.get<int64_t>() > 255)
+        return TypeError("RsaKeyGenParams.publicExponent bytes must be 0..255");
+      if (exponent >> 56) return NotSupportedError("RSA publicExponent too large (only 65537)");
+      exponent = exponent << 8 | static_cast<uint64_t>(b.get<int64_t>());
+    }
+    out->publicExponent = exponent;
+    const json& h = alg.value("hash", json());
+    if (h.is_string()) {
+      out->hash = h.get<std::string>();
+    } else if (h.is_object() && h.contains("name") && h["name"].is_string()) {
+      out->hash = h["name"].get<std::string>();
+    } else {
+      return TypeError("RsaHashedKeyGenParams.hash is required");
+    }
+  } else {
+    return NotSupportedError(absl::StrCat("unsupported keygenAlgorithm ", alg.dump()));
+  }
+  if (alg.is_object() && alg.contains("expires")) {
+    // RTCCertificateExpiration.expires: [EnforceRange] unsigned long long.
+    if (!alg["expires"].is_number() || alg["expires"].get<double>() < 0 ||
+        alg["expires"].get<double>() > 9007199254740991.0)
+      return TypeError("RTCCertificateExpiration.expires must be a non-negative number");
+    *expires_ms = static_cast<int64_t>(alg["expires"].get<double>());
+  }
+  return out->CheckSupported();
 }
 
 }  // namespace
@@ -198,8 +266,16 @@ void NativeDriver::HandleLine(const std::string& line) {
 
 json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferred) {
   auto ok = [](json r = json::object()) { return json{{"ok", true}, {"result", std::move(r)}}; };
-  auto fail = [](const absl::Status& st) {
-    return json{{"ok", false}, {"error", Error(DomErrorName(st), st.message())}};
+  auto fail = [&](const absl::Status& st) {
+    // webrtc-identity: a call waiting for the IdP is answered later (retried in DrainEvents).
+    if (IsIdentityPending(st)) {
+      *deferred = true;
+      identity_waiting_.push_back(cmd);
+      return json();
+    }
+    json e = Error(DomErrorName(st), st.message());
+    if (std::string detail = RTCErrorDetail(st); !detail.empty()) e["errorDetail"] = detail;  // RTCError
+    return json{{"ok", false}, {"error", e}};
   };
   auto not_found = [](absl::string_view what) {
     return json{{"ok", false}, {"error", Error("NotFoundError", absl::StrCat("unknown ", what))}};
@@ -207,24 +283,17 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
 
   if (op == "hello") {
     return ok({{"name", "refrtc-native"}, {"version", "0.1.0"}, {"protocol", 1},
-               {"features", json::array({"rollback", "restartIce", "stats", "certificates", "media", "mediaControl"})}});
+               {"features", json::array({"rollback", "restartIce", "stats", "certificates", "media", "mediaControl", "identity", "dtmf", "dtmfReceive"})}});
   }
   if (op == "generateCertificate") {
-    // W3C webrtc-pc §4.9 generateCertificate(keygenAlgorithm): ECDSA P-256 here (RSA is issue E);
-    // any other algorithm → NotSupportedError. keygenAlgorithm.expires (ms, relative) defaults to 30 days.
-    json alg = cmd.value("keygenAlgorithm", json("ECDSA"));
-    std::string name = alg.is_string() ? alg.get<std::string>() : alg.is_object() ? alg.value("name", "") : "";
-    std::string curve = alg.is_object() ? alg.value("namedCurve", "P-256") : "P-256";
-    if (name != "ECDSA" || curve != "P-256") {
-      return json{{"ok", false}, {"error", Error("NotSupportedError", absl::StrCat("unsupported keygenAlgorithm ", alg.dump()))}};
-    }
-    int64_t expires_ms = 30LL * 86400 * 1000;
-    if (alg.is_object() && alg.contains("expires")) {
-      if (!alg["expires"].is_number() || alg["expires"].get<double>() < 0) return fail(TypeError("bad expires"));
-      expires_ms = static_cast<int64_t>(alg["expires"].get<double>());
-    }
+    // W3C webrtc-pc §4.9 generateCertificate(keygenAlgorithm): ECDSA P-256 or RSASSA-PKCS1-v1_5
+    // (ParseKeygenAlgorithm); anything else → NotSupportedError. expires (ms, relative) defaults to 30 days.
+    RTCKeygenAlgorithm algorithm;
+    int64_t expires_ms = 0;
+    absl::Status parsed = ParseKeygenAlgorithm(cmd.value("keygenAlgorithm", json("ECDSA")), &algorithm, &expires_ms);
+    if (!parsed.ok()) return fail(parsed);
     uint64_t seed = std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32) ^ ++seed_counter_;
-    auto cert = RTCCertificate::Generate(seed, static_cast<int64_t>(::time(nullptr)), expires_ms);
+    auto cert = RTCCertificate::Generate(algorithm, seed, static_cast<int64_t>(::time(nullptr)), expires_ms);
     if (!cert.ok()) return fail(cert.status());
     std::string handle = absl::StrCat("cert", ++certificate_counter_);
     certificates_[handle] = *cert;
@@ -340,7 +409,25 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
     return json::object();
   }
 
-  if (op == "insertDTMF") return fail(NotSupportedError("DTMF arrives with issue E"));
+  if (op == "insertDTMF" || op == "getDTMF") {
+    // webrtc-pc §7 RTCDTMFSender of the sender (features dtmf / dtmfReceive; docs/DRIVER_PROTOCOL.md).
+    std::shared_ptr<RTCRtpSender> sender;
+    for (auto& [h, x] : transceivers_)
+      if (absl::StrCat("s", x.t->sender()->handle()) == cmd.value("sender", "")) sender = x.t->sender();
+    if (!sender) return not_found("sender");
+    auto dtmf = sender->dtmf();
+    if (!dtmf) return fail(InvalidStateError("the sender has no RTCDTMFSender (video)"));
+    if (op == "getDTMF") return ok(json{{"toneBuffer", dtmf->toneBuffer()}, {"canInsertDTMF", dtmf->canInsertDTMF()}});
+    auto num = [&](const char* key, uint32_t dflt) -> uint32_t {
+      if (!cmd.contains(key) || !cmd[key].is_number()) return dflt;
+      // WebIDL unsigned long: ToUint32 of the (integral part of the) number.
+      const double v = cmd[key].get<double>();
+      return static_cast<uint32_t>(static_cast<int64_t>(v));
+    };
+    auto st = dtmf->insertDTMF(cmd.value("tones", ""), num("duration", 100), num("interToneGap", 70));
+    if (!st.ok()) return fail(st);
+    return ok();
+  }
   if (op == "getTrackInfo") {
     auto it = transceivers_.find(cmd.value("transceiver", ""));
     if (it == transceivers_.end()) return not_found("transceiver");
@@ -399,6 +486,16 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
     Pc* p = FindPc(cmd);
     if (!p) return not_found("pc");
     return MediaOp(op, cmd, *p);
+  }
+
+  if (op == "setIdentityProvider" || op == "registerTestIdp" || op == "getIdentityAssertion" ||
+      op == "getPeerIdentity") {
+    Pc* p = FindPc(cmd);
+    if (!p) return not_found("pc");
+    json r;
+    absl::Status st = IdentityOp(op, cmd, *p, &r);
+    if (!st.ok()) return fail(st);
+    return ok(r);
   }
 
   static const char* kPcOps[] = {"createOffer", "createAnswer", "setLocalDescription", "setRemoteDescription",
@@ -536,6 +633,23 @@ void NativeDriver::DrainEvents() {
           j["streams"] = ev->streams;
           j["track"] = ev->transceiver->receiver()->track()->id();
           break;
+        case RTCEventType::kToneChange:
+          // DRIVER_PROTOCOL `tonechange`: the sender's handle and the tone ("" at the end).
+          j["sender"] = absl::StrCat("s", ev->sender->handle());
+          j["tone"] = ev->state;
+          break;
+        case RTCEventType::kDtmfReceived:
+          // DRIVER_PROTOCOL `dtmf` (feature dtmfReceive): one RFC 4733 digit, duration in ms.
+          j["transceiver"] = TransceiverHandle(name, ev->transceiver);
+          j["tone"] = ev->state;
+          j["duration"] = ev->duration_ms;
+          break;
+        case RTCEventType::kIdentityResult:
+        case RTCEventType::kPeerIdentityResult:
+          j["state"] = ev->state;
+          if (ev->state == "rejected")
+            j["error"] = json{{"name", ev->error_name}, {"message", ev->error_message}, {"errorDetail", ev->error_detail}};
+          break;
         case RTCEventType::kChannelError:
         case RTCEventType::kIceCandidateError:
           j["error"] = json{{"name", ev->error_name}, {"message", ev->error_message}, {"errorDetail", ev->error_detail}};
@@ -550,6 +664,87 @@ void NativeDriver::DrainEvents() {
   for (auto& [h, c] : channels_) {
     if (c.send_many) PumpSendMany(c);
   }
+  // webrtc-identity: retry the calls that waited for an IdP (createOffer/createAnswer,
+  // setRemoteDescription with a target peer identity, getIdentityAssertion, getPeerIdentity).
+  if (!identity_waiting_.empty()) {
+    auto waiting = std::move(identity_waiting_);
+    identity_waiting_.clear();
+    for (const json& cmd : waiting) {
+      bool deferred = false;
+      json result = Dispatch(cmd.value("op", ""), cmd, &deferred);
+      if (deferred) continue;
+      json reply{{"id", cmd.contains("id") ? cmd["id"] : json(nullptr)}};
+      reply.update(result);
+      Emit(reply);
+    }
+  }
+}
+
+// refrtc extension ops for webrtc-identity (feature "identity"; docs/DRIVER_PROTOCOL.md refrtc
+// notes): the refrtc test IdP (refrtc/test_identity_provider.h) in the pc's IdP registry.
+absl::Status NativeDriver::IdentityOp(const std::string& op, const json& cmd, Pc& p, json* result) {
+  auto& pc = *p.pc;
+  *result = json::object();
+  auto str = [&](const json& j, const char* k, const std::string& def) {
+    return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : def;
+  };
+  if (cmd.contains("idpTimeoutMs") && cmd["idpTimeoutMs"].is_number())
+    pc.setIdpTimeout(std::chrono::milliseconds(cmd["idpTimeoutMs"].get<int64_t>()));
+  auto register_test_idp = [&](const json& t, const std::string& domain, const std::string& protocol) {
+    TestIdentityProviderOptions o;
+    o.domain = domain;
+    o.key = str(t, "key", "");
+    o.name = str(t, "name", "");
+    o.login_url = str(t, "loginUrl", o.login_url);
+    auto fail = ParseTestIdpFailure(str(t, "fail", "none"));
+    if (!fail.ok()) return TypeError(fail.status().message());
+    o.fail = *fail;
+    o.unix_ms = [] {
+      return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
+    };
+    return pc.identityProviders().Register(domain, protocol, std::make_shared<TestIdentityProvider>(o));
+  };
+  if (op == "registerTestIdp") {
+    return register_test_idp(cmd, str(cmd, "domain", "idp.example"), str(cmd, "protocol", "default"));
+  }
+  if (op == "setIdentityProvider") {
+    RTCIdentityProviderOptions o;
+    o.protocol = str(cmd, "protocol", "default");
+    if (cmd.contains("usernameHint") && cmd["usernameHint"].is_string()) o.usernameHint = cmd["usernameHint"].get<std::string>();
+    if (cmd.contains("peerIdentity") && cmd["peerIdentity"].is_string()) o.peerIdentity = cmd["peerIdentity"].get<std::string>();
+    std::string provider = str(cmd, "provider", str(cmd, "idp", ""));
+    if (cmd.contains("testIdp") && cmd["testIdp"].is_object()) {
+      absl::Status st = register_test_idp(cmd["testIdp"], provider, o.protocol);
+      if (!st.ok()) return st;
+    }
+    return pc.setIdentityProvider(provider, o);
+  }
+  if (op == "getIdentityAssertion") {
+    auto a = pc.getIdentityAssertion();
+    if (!a.ok()) return a.status();
+    (*result)["assertion"] = *a;
+    return absl::OkStatus();
+  }
+  // getPeerIdentity: the settled peerIdentity promise ({idp, name} or its rejection); with
+  // "wait": false the current state without waiting. idpLoginUrl / idpErrorInfo ride along.
+  RTCPeerIdentity id = pc.peerIdentity();
+  if (id.state == RTCPromiseState::kPending && cmd.value("wait", true))
+    return IdentityPendingStatus("peerIdentity is pending");
+  (*result)["state"] = ToString(id.state);
+  (*result)["idpLoginUrl"] = pc.idpLoginUrl() ? json(*pc.idpLoginUrl()) : json(nullptr);
+  (*result)["idpErrorInfo"] = pc.idpErrorInfo() ? json(*pc.idpErrorInfo()) : json(nullptr);
+  if (id.state == RTCPromiseState::kRejected && cmd.value("wait", true)) return id.error;
+  if (id.state == RTCPromiseState::kFulfilled) {
+    (*result)["idp"] = id.assertion.idp;
+    (*result)["name"] = id.assertion.name;
+  } else if (id.state == RTCPromiseState::kRejected) {
+    json e = Error(DomErrorName(id.error), id.error.message());
+    if (std::string d = RTCErrorDetail(id.error); !d.empty()) e["errorDetail"] = d;
+    (*result)["error"] = e;
+  }
+  return absl::OkStatus();
 }
 
 std::string NativeDriver::TransceiverHandle(const std::string& pc, const std::shared_ptr<RTCRtpTransceiver>& t) {

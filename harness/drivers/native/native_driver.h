@@ -67,6 +67,9 @@ class NativeDriver {
   json MediaOp(const std::string& op, const json& cmd, Pc& p);
   Channel& Register(const std::string& pc, std::shared_ptr<RTCDataChannel> ch);
   void PumpSendMany(Channel& c);
+  // webrtc-identity extension ops (feature "identity").
+  absl::Status IdentityOp(const std::string& op, const json& cmd, Pc& p, json* result);
+  std::vector<json> identity_waiting_;   // commands waiting for an IdP, retried in DrainEvents
   void Emit(const json& j);
   void Reply(const json& id, const absl::Status& st, json result = json::object());
 

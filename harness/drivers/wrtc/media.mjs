@@ -7,6 +7,10 @@
 //   - RTCAudioSink delivers 10 ms chunks at the rate of the decoder's output, which is 16 kHz for the
 //     first few chunks and 48 kHz after that; the analyser restarts its one-second window on a rate change.
 //   - RTCVideoSink's onframe event is {type, frame: {width, height, data (I420), rotation}}.
+//   - No DTMF sending: wrtc 0.10.0 binds no RTCDTMFSender (RTCRtpSender has no `dtmf`, there is no
+//     RTCDTMFSender export) although its libwebrtc has DtmfSender inside, so the driver does not list
+//     feature `dtmf`. Receiving works: NetEq plays received RFC 4733 events out as tones, which the
+//     sink's detector turns into `dtmf` events (feature `dtmfReceive`).
 //   - Nothing here keeps the process alive (timers are unref'd); a process with live wrtc objects never
 //     exits by itself, so the driver always ends with process.exit (jsonlines.mjs).
 import { createRequire } from 'node:module';
@@ -106,8 +110,10 @@ function videoSource(wrtc) {
   return { track, stream: new wrtc.MediaStream([track]), stop() { removeSource(s); try { track.stop(); } catch (e) { /* ended */ } } };
 }
 
-function audioSink(wrtc, track) {
-  const analyser = new AudioAnalyser();
+// ctx.onDtmf: feature `dtmfReceive` — AudioAnalyser's DtmfDetector reports the DTMF tones NetEq plays
+// out for received RFC 4733 events (media_core.cjs; durations are the playout's, approximate).
+function audioSink(wrtc, track, ctx) {
+  const analyser = new AudioAnalyser(ctx && ctx.onDtmf);
   const sink = new wrtc.nonstandard.RTCAudioSink(track);
   sink.ondata = (d) => analyser.pushInt16(d.samples, d.channelCount || 1, d.sampleRate);
   return { info: () => analyser.info(), stop() { if (!sink.stopped) sink.stop(); } };
@@ -128,6 +134,7 @@ function videoSink(wrtc, track) {
 export function wrtcMedia(wrtc) {
   return {
     createSource: (kind, spec) => (kind === 'audio' ? audioSource(wrtc, spec) : videoSource(wrtc)),
-    analyse: (track, kind) => (kind === 'audio' ? audioSink(wrtc, track) : videoSink(wrtc, track)),
+    analyse: (track, kind, receiver, ctx) => (kind === 'audio' ? audioSink(wrtc, track, ctx) : videoSink(wrtc, track)),
+    dtmfReceive: true,
   };
 }

@@ -27,6 +27,8 @@ struct RTCConfiguration {
   RTCRtcpMuxPolicy rtcpMuxPolicy = RTCRtcpMuxPolicy::kRequire;
   uint8_t iceCandidatePoolSize = 0;
   std::vector<std::shared_ptr<RTCCertificate>> certificates;
+  // webrtc-identity §6 RTCConfiguration.peerIdentity: the target peer identity ("user@domain").
+  std::optional<std::string> peerIdentity;
 };
 
 // Not part of the W3C API: what a sans-IO engine needs from its host at construction.

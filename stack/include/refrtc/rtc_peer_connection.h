@@ -21,6 +21,7 @@
 #include "refrtc/rtc_events.h"
 #include "refrtc/media_stream_track.h"
 #include "refrtc/rtc_ice_candidate.h"
+#include "refrtc/rtc_identity.h"
 #include "refrtc/rtc_rtp_transceiver.h"
 #include "refrtc/rtc_session_description.h"
 #include "refrtc/rtc_transports.h"
@@ -36,6 +37,7 @@ struct MediaSection;
 }
 class MediaSession;
 struct MediaStreamStats;
+struct IdentityState;
 
 struct RTCOfferOptions {
   bool iceRestart = false;
@@ -111,6 +113,21 @@ class RTCPeerConnection : public Endpoint {
   uint64_t data_channels_opened() const { return data_channels_opened_; }
   uint64_t data_channels_closed() const { return data_channels_closed_; }
 
+  // --- webrtc-identity §6 (rtc_peer_connection_identity.cc; see refrtc/rtc_identity.h) ---
+  // setIdentityProvider: InvalidStateError when closed, SyntaxError for a bad domain/protocol.
+  absl::Status setIdentityProvider(const std::string& provider, const RTCIdentityProviderOptions& options = {});
+  // The a=identity value (base64 JSON); IdentityPendingStatus while the IdP works (retry after
+  // the kIdentityResult event); the RTCError on failure; InvalidStateError without an IdP.
+  absl::StatusOr<std::string> getIdentityAssertion();
+  RTCPeerIdentity peerIdentity() const;
+  std::optional<std::string> idpLoginUrl() const;
+  std::optional<std::string> idpErrorInfo() const;
+  // Not W3C: the IdPs this peer connection can load (per peer connection unless shared), and
+  // the IdP time limit (default 15 s).
+  RTCIdentityProviderRegistry& identityProviders();
+  void setIdentityProviderRegistry(std::shared_ptr<RTCIdentityProviderRegistry> registry);
+  void setIdpTimeout(Duration timeout);
+
   // --- events and time ---
   std::optional<RTCEvent> PollEvent();
   void SetTime(Instant now);
@@ -135,6 +152,7 @@ class RTCPeerConnection : public Endpoint {
   friend class RTCRtpSender;
   friend class RTCRtpReceiver;
   friend class RTCRtpTransceiver;
+  friend class RTCDTMFSender;
   struct Section;
   RTCPeerConnection(const RTCConfiguration& config, const RTCEngineOptions& options,
                     std::shared_ptr<RTCCertificate> cert);
@@ -171,6 +189,18 @@ class RTCPeerConnection : public Endpoint {
   bool MediaNegotiationNeeded() const;
   void PumpMedia();
   void StopTransceiverNow(RTCRtpTransceiver& t);
+  // DTMF (rtc_dtmf_sender.cc): due Playout tasks, the next one, received digits → events.
+  void RunDtmfTasks();
+  std::optional<Instant> DtmfTimeout() const;
+  void PumpReceivedDtmf();
+  // webrtc-identity (rtc_peer_connection_identity.cc).
+  IdentityState& Identity();
+  absl::Status PrepareIdentity();                          // createOffer/createAnswer: assertion ready?
+  void WriteIdentity(sdp::SessionDescription& d) const;    // a=identity (session level)
+  absl::Status CheckRemoteIdentity(const sdp::SessionDescription& remote);  // setRemoteDescription
+  void PumpIdentity();                                     // settle finished/timed-out IdP requests
+  std::optional<Instant> IdentityTimeout() const;
+  std::shared_ptr<IdentityState> identity_;
   RTCConfiguration config_;
   RTCEngineOptions options_;
   Random rng_;

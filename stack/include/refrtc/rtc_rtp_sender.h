@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "refrtc/media_stream_track.h"
+#include "refrtc/rtc_dtmf_sender.h"
 
 namespace refrtc {
 
@@ -55,11 +56,14 @@ class RTCRtpSender {
   // The stream ids given to addTrack (a=msid).
   const std::vector<std::string>& stream_ids() const { return stream_ids_; }
   uint64_t handle() const { return handle_; }
+  // §7.1 dtmf: the RTCDTMFSender of an audio sender (the same object every time), null for video.
+  std::shared_ptr<RTCDTMFSender> dtmf() const;
 
  private:
   friend class RTCPeerConnection;
   friend class MediaSession;
   friend class RTCRtpReceiver;
+  friend class RTCDTMFSender;
   friend class RTCRtpTransceiver;
   RTCRtpSender() = default;
   RTCPeerConnection* pc_ = nullptr;
@@ -71,6 +75,7 @@ class RTCRtpSender {
   uint64_t transaction_counter_ = 0;
   bool ever_sent_ = false;  // §5.1 addTrack step 7: [[ever been used to send]]
   uint64_t handle_ = 0;
+  mutable std::shared_ptr<RTCDTMFSender> dtmf_;  // created on first use (audio only)
 };
 
 }  // namespace refrtc

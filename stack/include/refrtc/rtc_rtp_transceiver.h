@@ -53,6 +53,7 @@ class RTCRtpTransceiver {
   friend class RTCPeerConnection;
   friend class MediaSession;
   friend class RTCRtpSender;
+  friend class RTCDTMFSender;
   friend class RTCRtpReceiver;
   RTCRtpTransceiver() = default;
   RTCPeerConnection* pc_ = nullptr;

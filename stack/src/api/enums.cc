@@ -149,6 +149,10 @@ const char* ToString(RTCEventType t) {
     case RTCEventType::kChannelBufferedAmountLow: return "bufferedamountlow";
     case RTCEventType::kChannelError: return "error";
     case RTCEventType::kTrack: return "track";
+    case RTCEventType::kToneChange: return "tonechange";
+    case RTCEventType::kDtmfReceived: return "dtmf";
+    case RTCEventType::kIdentityResult: return "identityresult";
+    case RTCEventType::kPeerIdentityResult: return "peeridentityresult";
   }
   return "";
 }

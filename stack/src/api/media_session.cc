@@ -45,6 +45,8 @@ const sdp::RtpCodec* FindCodec(const NegotiatedRtp& n, uint8_t pt) {
   return nullptr;
 }
 
+bool IsTelephoneEvent(const sdp::RtpCodec& c) { return absl::EqualsIgnoreCase(c.name, "telephone-event"); }
+
 const sdp::RtpCodec* FindRtxFor(const NegotiatedRtp& n, uint8_t pt) {
   for (const auto& c : n.codecs)
     if (c.is_rtx() && c.apt() == pt) return &c;
@@ -100,6 +102,7 @@ void MediaSession::Configure(RTCRtpTransceiver* t, const NegotiatedRtp& n, Insta
       s->keyframes_before += s->source->keyframes_encoded();
     }
     s->send = std::make_unique<rtp::RtpSendStream>(cfg);
+    s->dtmf_tx.reset();
     s->ts_origin.reset();
     s->source.reset();
     s->source_track = nullptr;
@@ -111,6 +114,7 @@ void MediaSession::Configure(RTCRtpTransceiver* t, const NegotiatedRtp& n, Insta
     }
     s->source.reset();
     s->source_track = nullptr;
+    s->dtmf_tx.reset();
   }
   s->send_codec = send_codec;
   s->send_rtx_pt = rtx_pt;
@@ -152,6 +156,9 @@ void MediaSession::Remove(RTCRtpTransceiver* t) {
   }
   streams_.erase(std::remove_if(streams_.begin(), streams_.end(), [&](const std::unique_ptr<Stream>& s) { return s->t == t; }),
                  streams_.end());
+  received_dtmf_.erase(std::remove_if(received_dtmf_.begin(), received_dtmf_.end(),
+                                      [&](const ReceivedDtmf& d) { return d.t == t; }),
+                       received_dtmf_.end());
 }
 
 void MediaSession::SetTransportReady(bool ready, Instant now) {
@@ -162,6 +169,7 @@ void MediaSession::SetTransportReady(bool ready, Instant now) {
     for (auto& s : streams_) {
       s->source.reset();
       s->source_track = nullptr;
+      s->dtmf_tx.reset();
     }
   }
 }
@@ -259,6 +267,21 @@ void MediaSession::DeliverMedia(Stream& s, const rtp::RtpPacket& p, Instant now)
   auto media_packet = s.recv->OnPacket(p, now);
   if (!media_packet) return;
   const uint8_t media_pt = media_packet->payload_type.value();
+  if (const sdp::RtpCodec* te = FindCodec(s.neg, media_pt); te && IsTelephoneEvent(*te)) {
+    // RFC 4733: telephone-events go to the DTMF decoder (counted by the receive stream above, never
+    // given to the audio sink). One decoder per remote SSRC and clock rate.
+    const uint32_t ssrc = media_packet->ssrc.value();
+    if (!s.dtmf_rx || s.dtmf_rx_ssrc != ssrc || s.dtmf_rx_clock != te->clock_rate) {
+      s.dtmf_rx = std::make_unique<rtp::TelephoneEventDecoder>(te->clock_rate);
+      s.dtmf_rx_ssrc = ssrc;
+      s.dtmf_rx_clock = te->clock_rate;
+    }
+    s.dtmf_rx->OnPacket(media_packet->timestamp, media_packet->payload, now);
+    DrainDigits(s);
+    UpdateReceiverTrack(s, now);
+    SendFeedback(s, now);
+    return;
+  }
   if (!s.sink || s.sink_pt != media_pt) {
     const sdp::RtpCodec* codec = FindCodec(s.neg, media_pt);
     if (!codec) return;
@@ -425,11 +448,29 @@ void MediaSession::HandleTimeout(Instant now) {
   for (auto& sp : streams_) {
     Stream& s = *sp;
     EnsureSource(s, now);
+    // RFC 4733 §2.5.1: while an event is sent (until its last end packet) the audio is suppressed;
+    // the source keeps running so its clock continues.
+    const bool dtmf_busy = s.dtmf_tx && s.dtmf_tx->busy();
     if (s.source) {
       for (auto& payload : s.source->Pull(now)) {
+        if (dtmf_busy) continue;
         out_.push_back(Outgoing{s.send->Packetize(payload.payload, payload.timestamp + s.ts_offset, payload.marker, now), false});
         s.last_packet_sent = now;
       }
+    }
+    if (s.dtmf_tx && s.send && ready_) {
+      for (auto& o : s.dtmf_tx->Poll(now)) {
+        // Same SSRC and sequence numbers as the audio, the telephone-event payload type; the capture
+        // time is the instant the timestamp stands for (keeps the SR's RTP/NTP mapping right).
+        out_.push_back(Outgoing{s.send->Packetize(o.payload, o.timestamp, o.marker, o.timestamp_time,
+                                                  rtp::PayloadType(s.dtmf_pt)),
+                                false});
+        s.last_packet_sent = now;
+      }
+    }
+    if (s.dtmf_rx) {
+      s.dtmf_rx->HandleTimeout(now);
+      DrainDigits(s);
     }
     if (s.recv && ready_) SendFeedback(s, now);
     if (s.last_rtp_received && now - *s.last_rtp_received >= kMuteAfter) {
@@ -455,6 +496,8 @@ std::optional<Instant> MediaSession::PollTimeout() const {
     if (s->source) take(s->source->NextDeadline());
     if (s->recv) take(s->recv->NextNackDeadline());
     if (s->last_rtp_received) take(*s->last_rtp_received + kMuteAfter);
+    if (s->dtmf_tx && s->send && ready_) take(s->dtmf_tx->NextDeadline());
+    if (s->dtmf_rx) take(s->dtmf_rx->NextDeadline());
     // A source that should start (a track was just set) or stop is handled at the next tick. A
     // source that failed to start keeps source_track set, so this never spins.
     const MediaStreamTrack* track = s->t->sender_ ? s->t->sender_->track_.get() : nullptr;
@@ -471,6 +514,54 @@ std::optional<MediaSession::Outgoing> MediaSession::PollOutgoing() {
   Outgoing o = std::move(out_.front());
   out_.pop_front();
   return o;
+}
+
+std::optional<uint8_t> MediaSession::DtmfPayloadType(const RTCRtpTransceiver* t) const {
+  for (const auto& s : streams_) {
+    if (s->t != t) continue;
+    if (!s->neg.send || !s->send || !s->send_codec || s->neg.kind != "audio") return std::nullopt;
+    // webrtc-pc §7.2 "determine if DTMF can be sent": audio/telephone-event negotiated for sending;
+    // RFC 4733 §2.1: at the clock rate of the audio it is sent with.
+    for (const auto& c : s->neg.codecs)
+      if (IsTelephoneEvent(c) && c.clock_rate == s->send_codec->clock_rate) return c.payload_type;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+bool MediaSession::StartDtmfTone(RTCRtpTransceiver* t, char tone, uint32_t duration_ms, Instant now) {
+  auto pt = DtmfPayloadType(t);
+  auto event = rtp::DtmfCharToEvent(tone);
+  if (!pt || !event || !ready_) return false;
+  Stream* s = nullptr;
+  for (auto& x : streams_)
+    if (x->t == t) s = x.get();
+  if (!s) return false;
+  const uint32_t clock = s->send_codec->clock_rate;
+  if (!s->dtmf_tx || s->dtmf_tx->clock_rate() != clock) s->dtmf_tx = std::make_unique<rtp::TelephoneEventSender>(clock);
+  s->dtmf_pt = *pt;
+  // The event's timestamp is "now" on the stream's RTP clock (the one the audio source's frames are
+  // stamped on: ts_origin + elapsed), so timestamps stay monotonic with the audio.
+  if (!s->ts_origin) {
+    s->ts_origin = now;
+    s->ts_offset = 0;
+  }
+  const double elapsed = std::chrono::duration<double>(now - *s->ts_origin).count();
+  const uint32_t ts = static_cast<uint32_t>(static_cast<uint64_t>(elapsed * clock + 0.5));
+  s->dtmf_tx->Start(*event, duration_ms, ts, now);
+  return true;
+}
+
+void MediaSession::DrainDigits(Stream& s) {
+  if (!s.dtmf_rx) return;
+  while (auto d = s.dtmf_rx->PollDigit()) received_dtmf_.push_back(ReceivedDtmf{s.t, d->tone, d->duration_ms, d->rtp_timestamp});
+}
+
+std::optional<MediaSession::ReceivedDtmf> MediaSession::PollReceivedDtmf() {
+  if (received_dtmf_.empty()) return std::nullopt;
+  ReceivedDtmf d = received_dtmf_.front();
+  received_dtmf_.pop_front();
+  return d;
 }
 
 uint32_t MediaSession::RtcpSenderSsrc() const {

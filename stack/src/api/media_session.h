@@ -18,6 +18,7 @@
 #include "refrtc/rtc_rtp_transceiver.h"
 #include "rtp/rtp_streams.h"
 #include "rtp/rtp_types.h"
+#include "rtp/telephone_event.h"
 #include "sdp/rtp_description.h"
 #include "util/bytes.h"
 #include "util/random.h"
@@ -84,6 +85,25 @@ class MediaSession {
   // connection (sender with `source` as its track when not empty).
   static std::shared_ptr<RTCRtpTransceiver> NewDetachedTransceiver(const std::string& kind, const std::string& source);
 
+  // --- DTMF (RFC 4733 telephone-events; webrtc-pc §7) ---
+  // The negotiated telephone-event payload type `t` would send DTMF with: the stream sends, and a
+  // telephone-event codec with the clock rate of the send codec was negotiated (48000 with Opus,
+  // 8000 with PCMU/PCMA). nullopt otherwise.
+  std::optional<uint8_t> DtmfPayloadType(const RTCRtpTransceiver* t) const;
+  // Starts one event (tone '0'-'9', '*', '#', 'A'-'D') of `duration_ms` now: the audio is
+  // suppressed and RFC 4733 packets go out on the audio SSRC until the event's end packets are
+  // sent. false (nothing sent) when DtmfPayloadType is nullopt, the transport is not ready or the
+  // tone is not a DTMF character.
+  bool StartDtmfTone(RTCRtpTransceiver* t, char tone, uint32_t duration_ms, Instant now);
+  // Digits decoded from received telephone-events (rtp::TelephoneEventDecoder policy).
+  struct ReceivedDtmf {
+    RTCRtpTransceiver* t = nullptr;
+    char tone = 0;
+    uint32_t duration_ms = 0;
+    uint32_t rtp_timestamp = 0;
+  };
+  std::optional<ReceivedDtmf> PollReceivedDtmf();
+
   // RTP packets that matched no m-section (RFC 8843 §9.2: dropped).
   uint64_t unroutable_packets() const { return unroutable_; }
 
@@ -114,7 +134,14 @@ class MediaSession {
     uint64_t pli_sent = 0, fir_sent = 0;
     std::optional<Instant> last_pli;
     std::optional<Instant> last_rtp_received;  // for muting the receiver's track when RTP stops
+    // DTMF: the event being sent (on the send stream's SSRC with dtmf_pt), and the decoder of the
+    // remote SSRC's telephone-events (dtmf_rx_ssrc, at dtmf_rx_clock).
+    std::unique_ptr<rtp::TelephoneEventSender> dtmf_tx;
+    uint8_t dtmf_pt = 0;
+    std::unique_ptr<rtp::TelephoneEventDecoder> dtmf_rx;
+    uint32_t dtmf_rx_ssrc = 0, dtmf_rx_clock = 0;
   };
+  void DrainDigits(Stream& s);
 
   Stream* Route(const rtp::RtpPacket& p);
   Stream* BySendSsrc(uint32_t ssrc);
@@ -137,6 +164,7 @@ class MediaSession {
   std::deque<Outgoing> out_;
   std::optional<Instant> next_rtcp_;
   uint64_t unroutable_ = 0;
+  std::deque<ReceivedDtmf> received_dtmf_;
 };
 
 }  // namespace refrtc

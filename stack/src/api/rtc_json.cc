@@ -58,6 +58,10 @@ absl::StatusOr<RTCConfiguration> RTCConfigurationFromJson(const json& j, const C
       c.certificates.push_back(*cert);
     }
   }
+  if (Present(j, "peerIdentity")) {  // webrtc-identity §6 RTCConfiguration.peerIdentity
+    if (!j["peerIdentity"].is_string()) return TypeError("peerIdentity must be a string");
+    c.peerIdentity = j["peerIdentity"].get<std::string>();
+  }
   if (Present(j, "iceServers")) {
     if (!j["iceServers"].is_array()) return TypeError("iceServers must be a sequence of RTCIceServer");
     for (const auto& s : j["iceServers"]) {
@@ -116,11 +120,13 @@ json RTCConfigurationToJson(const RTCConfiguration& c) {
   const char* bundle = c.bundlePolicy == RTCBundlePolicy::kMaxBundle   ? "max-bundle"
                        : c.bundlePolicy == RTCBundlePolicy::kMaxCompat ? "max-compat"
                                                                        : "balanced";
-  return json{{"iceServers", servers},
-              {"iceTransportPolicy", c.iceTransportPolicy == RTCIceTransportPolicy::kRelay ? "relay" : "all"},
-              {"bundlePolicy", bundle},
-              {"rtcpMuxPolicy", "require"},
-              {"iceCandidatePoolSize", c.iceCandidatePoolSize}};
+  json j{{"iceServers", servers},
+         {"iceTransportPolicy", c.iceTransportPolicy == RTCIceTransportPolicy::kRelay ? "relay" : "all"},
+         {"bundlePolicy", bundle},
+         {"rtcpMuxPolicy", "require"},
+         {"iceCandidatePoolSize", c.iceCandidatePoolSize}};
+  if (c.peerIdentity) j["peerIdentity"] = *c.peerIdentity;  // webrtc-identity §6
+  return j;
 }
 
 absl::StatusOr<RTCDataChannelInit> RTCDataChannelInitFromJson(const json& j) {

@@ -217,6 +217,7 @@ std::string RTCPeerConnection::BuildOffer(bool ice_restart) {
   if (!bundle.empty()) d.AddAttribute("group", absl::StrCat("BUNDLE ", absl::StrJoin(bundle, " ")));
   d.AddAttribute("extmap-allow-mixed");
   d.AddAttribute("msid-semantic", std::string(" WMS"));
+  WriteIdentity(d);  // webrtc-identity §9.3 step 6: a=identity
   const auto fp = certificate_->getFingerprints().front();
   for (const auto& s : sections) {
     sdp::MediaSection m;
@@ -336,6 +337,7 @@ absl::StatusOr<std::string> RTCPeerConnection::BuildAnswer() {
   if (!bundle.empty()) d.AddAttribute("group", absl::StrCat("BUNDLE ", absl::StrJoin(bundle, " ")));
   d.AddAttribute("extmap-allow-mixed");
   d.AddAttribute("msid-semantic", std::string(" WMS"));
+  WriteIdentity(d);  // webrtc-identity §9.3 step 6: a=identity
   return d.Serialize();
 }
 
@@ -346,6 +348,8 @@ absl::StatusOr<RTCSessionDescriptionInit> RTCPeerConnection::createOffer(const R
   // "create an offer" step 2: signaling state must be stable or have-local-offer.
   if (signaling_state_ != RTCSignalingState::kStable && signaling_state_ != RTCSignalingState::kHaveLocalOffer)
     return InvalidStateError(absl::StrCat("Cannot create an offer in signaling state ", ToString(signaling_state_)));
+  // webrtc-identity §9.3: with an IdP set, the offer waits for the identity assertion.
+  if (absl::Status idp = PrepareIdentity(); !idp.ok()) return idp;
   std::string sdp = BuildOffer(options.iceRestart);
   last_created_offer_ = sdp;
   CheckInvariants();
@@ -358,6 +362,7 @@ absl::StatusOr<RTCSessionDescriptionInit> RTCPeerConnection::createAnswer() {
   if (signaling_state_ != RTCSignalingState::kHaveRemoteOffer &&
       signaling_state_ != RTCSignalingState::kHaveLocalPranswer)
     return InvalidStateError(absl::StrCat("Cannot create an answer in signaling state ", ToString(signaling_state_)));
+  if (absl::Status idp = PrepareIdentity(); !idp.ok()) return idp;  // webrtc-identity §9.3
   auto sdp = BuildAnswer();
   if (!sdp.ok()) return sdp.status();
   last_created_answer_ = *sdp;
@@ -579,6 +584,9 @@ absl::Status RTCPeerConnection::ApplyRemote(RTCSdpType type, const std::string& 
       return SdpError("a=setup:actpass is not allowed in an answer (RFC 8842 §5.3)");
   }
   (void)any_accepted;
+
+  // webrtc-identity §9.4: validate a=identity (blocks only with a target peer identity).
+  if (absl::Status idp = CheckRemoteIdentity(*parsed); !idp.ok()) return idp;
 
   // Transceivers: association, remote tracks (fired after signalingstatechange, §4.4.1.6).
   std::vector<RTCEvent> track_events;
@@ -823,6 +831,9 @@ absl::Status RTCPeerConnection::setConfiguration(const RTCConfiguration& config)
     return InvalidModificationError("Attempted to modify the PeerConnection's bundlePolicy.");
   if (config.rtcpMuxPolicy != config_.rtcpMuxPolicy)
     return InvalidModificationError("Attempted to modify the PeerConnection's rtcpMuxPolicy.");
+  // webrtc-identity §6: a peerIdentity other than the target peer identity cannot be set.
+  if (config.peerIdentity && config.peerIdentity != config_.peerIdentity)
+    return InvalidModificationError("Attempted to modify the PeerConnection's peerIdentity.");
   if (config.iceCandidatePoolSize != config_.iceCandidatePoolSize && localDescription())
     return InvalidModificationError("Attempted to modify iceCandidatePoolSize after setLocalDescription.");
   for (const auto& server : config.iceServers)
@@ -831,8 +842,10 @@ absl::Status RTCPeerConnection::setConfiguration(const RTCConfiguration& config)
             absl::StartsWith(url, "turn:") || absl::StartsWith(url, "turns:")))
         return SyntaxError(absl::StrCat("Invalid ICE server URL: ", url));
   auto certs = config_.certificates;
+  auto target_identity = config_.peerIdentity;
   config_ = config;
   config_.certificates = certs;
+  config_.peerIdentity = target_identity;
   return absl::OkStatus();
 }
 
@@ -1231,6 +1244,7 @@ void RTCPeerConnection::ProcessTransportEvents() {
     }
   }
   UpdateBufferedAmounts();
+  PumpReceivedDtmf();
   PumpMedia();
 }
 
@@ -1269,6 +1283,7 @@ void RTCPeerConnection::UpdateConnectionState() {
 }
 
 std::optional<RTCEvent> RTCPeerConnection::PollEvent() {
+  PumpIdentity();
   ProcessTransportEvents();
   if (events_.empty()) return std::nullopt;
   RTCEvent e = std::move(events_.front());
@@ -1313,7 +1328,9 @@ void RTCPeerConnection::HandleTimeout(Instant now) {
   SetTime(now);
   if (is_closed_) return;
   stack_->HandleTimeout(now_);
+  RunDtmfTasks();
   media_->HandleTimeout(now_);
+  PumpIdentity();  // IdP deadlines (webrtc-identity §9.5 idp-timeout)
   ProcessTransportEvents();
 }
 
@@ -1324,6 +1341,10 @@ std::optional<Instant> RTCPeerConnection::PollTimeout() {
   if (is_closed_) return t;
   auto m = media_->PollTimeout();
   if (m && (!t || *m < *t)) t = m;
+  auto dtmf = DtmfTimeout();  // the next DTMF Playout task (webrtc-pc §7.2)
+  if (dtmf && (!t || *dtmf < *t)) t = dtmf;
+  auto idp = IdentityTimeout();
+  if (idp && (!t || *idp < *t)) t = idp;
   return t;
 }
 

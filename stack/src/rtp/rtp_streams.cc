@@ -43,11 +43,12 @@ RtpSendStream::HistoryEntry* RtpSendStream::FindHistory(uint16_t seq) {
   return &history_[index];
 }
 
-Bytes RtpSendStream::Packetize(ByteView payload, uint32_t rtp_timestamp, bool marker, Instant now) {
+Bytes RtpSendStream::Packetize(ByteView payload, uint32_t rtp_timestamp, bool marker, Instant now,
+                               std::optional<PayloadType> payload_type) {
   // RFC 3550 §5.1 header fields.
   RtpPacket p;
   p.marker = marker;
-  p.payload_type = config_.payload_type;
+  p.payload_type = payload_type ? *payload_type : config_.payload_type;
   p.sequence_number = SequenceNumber(next_seq_);
   p.timestamp = config_.timestamp_base + rtp_timestamp;
   p.ssrc = config_.ssrc;

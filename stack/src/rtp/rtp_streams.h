@@ -69,7 +69,10 @@ class RtpSendStream {
 
   // One payload → one serialized RTP packet (next sequence number; timestamp_base + rtp_timestamp).
   // Stored in the history. `now` is the capture/send time (for SR's NTP↔RTP mapping).
-  Bytes Packetize(ByteView payload, uint32_t rtp_timestamp, bool marker, Instant now);
+  // `payload_type`: another payload type on the same SSRC and sequence space (RFC 4733 §2.1
+  // telephone-events in an audio stream); the stream's own when unset.
+  Bytes Packetize(ByteView payload, uint32_t rtp_timestamp, bool marker, Instant now,
+                  std::optional<PayloadType> payload_type = std::nullopt);
   // RFC 4585 §6.2.1 generic NACK for this SSRC: serialized retransmissions of the packets still in
   // the history (RTX-wrapped per RFC 4588 §4 when configured: original sequence number first in the
   // payload, RTX stream's own sequence numbers), each at most once per RTT-ish window (100 ms).
