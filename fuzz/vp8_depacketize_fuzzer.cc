@@ -20,26 +20,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::RtpRecordReader reader(data, size);
   fuzz::RtpRecord r;
   while (reader.Next(r)) {
-    const uint16_t seq = r.seq;
-    const uint32_t ts = r.timestamp;
-    const uint8_t flags = r.flags;
-    const ByteView payload = r.payload;
-    const Instant now = r.now;
-    const bool marker = r.marker();
-    switch ((flags >> 1) & 3) {
+    auto feed = [&r](MediaSink& sink) { sink.OnRtp(r.seq, r.timestamp, r.marker(), r.payload, r.now); };
+    switch ((r.flags >> 1) & 3) {
       case 0:
-        vp8->OnRtp(seq, ts, marker, payload, now);
-        vp8_headers->OnRtp(seq, ts, marker, payload, now);
+        feed(*vp8);
+        feed(*vp8_headers);
         break;
       case 1:
-        if (pcmu.ok()) (*pcmu)->OnRtp(seq, ts, marker, payload, now);
+        if (pcmu.ok()) feed(**pcmu);
         break;
       case 2:
-        if (opus.ok()) (*opus)->OnRtp(seq, ts, marker, payload, now);
+        if (opus.ok()) feed(**opus);
         break;
       default:
-        vp8->OnRtp(seq, ts, marker, payload, now);
-        if (pcmu.ok()) (*pcmu)->OnRtp(seq, ts, marker, payload, now);
+        feed(*vp8);
+        if (pcmu.ok()) feed(**pcmu);
         break;
     }
     vp8->TakeKeyframeRequest();

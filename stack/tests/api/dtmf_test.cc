@@ -14,12 +14,6 @@
 namespace refrtc::test {
 namespace {
 
-std::shared_ptr<MediaStreamTrack> Track(const std::string& source, const std::string& id) {
-  auto t = MediaStreamTrack::CreateSynthetic(source, id);
-  EXPECT_TRUE(t.ok()) << t.status();
-  return *t;
-}
-
 struct ToneChange {
   int64_t at_ms;
   std::string tone;

@@ -14,12 +14,6 @@
 namespace refrtc::test {
 namespace {
 
-std::shared_ptr<MediaStreamTrack> Track(const std::string& source, const std::string& id) {
-  auto t = MediaStreamTrack::CreateSynthetic(source, id);
-  EXPECT_TRUE(t.ok()) << t.status();
-  return *t;
-}
-
 std::shared_ptr<RTCRtpTransceiver> TrackEventTransceiver(const Side& s, const std::string& kind) {
   for (const auto& e : s.events)
     if (e.type == RTCEventType::kTrack && e.transceiver->kind() == kind) return e.transceiver;

@@ -16,6 +16,13 @@ namespace refrtc::test {
 
 inline SocketAddress Addr(const char* ip, uint16_t port) { return *SocketAddress::Parse(ip, port); }
 
+// A synthetic track ("tone:440", "silence", "pattern", …) for media tests.
+inline std::shared_ptr<MediaStreamTrack> Track(const std::string& source, const std::string& id) {
+  auto t = MediaStreamTrack::CreateSynthetic(source, id);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return *t;
+}
+
 struct Side {
   std::unique_ptr<RTCPeerConnection> pc;
   std::vector<RTCEvent> events;
