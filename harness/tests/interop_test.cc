@@ -79,29 +79,29 @@ std::string Name(const ::testing::TestParamInfo<Pair>& info) {
 // in this order, so the long ones do not form a tail at the end. Pairs with wasm run refrtc compiled
 // to WebAssembly (wasm/, Node host) against native refrtc and the four others, both directions.
 INSTANTIATE_TEST_SUITE_P(Pairs, InteropMatrix,
-                         ::testing::Values(Pair{"werift", "native"},                          // 390
-                                           Pair{"native", "werift"},                          // 320
-                                           Pair{"werift", "wasm", kCore},                     // 300 (all but impaired/)
-                                           Pair{"chromium", "wasm"},                          // 290
-                                           Pair{"wasm", "werift", kCore},                     // 280 (all but impaired/)
-                                           Pair{"chromium", "native"},                        // 270
-                                           Pair{"native", "chromium"},                        // 260
-                                           Pair{"wasm", "chromium"},                          // 260
-                                           Pair{"ndc", "wasm", kAllButImpaired},              // 210 (all)
-                                           Pair{"wrtc", "wasm"},                              // 200
-                                           Pair{"ndc", "native"},                             // 165
-                                           Pair{"wasm", "native"},                            // 160
-                                           Pair{"wasm", "ndc", kAllButImpaired},              // 160 (all)
-                                           Pair{"wasm", "wrtc"},                              // 145
-                                           Pair{"native", "wasm"},                            // 145
-                                           Pair{"wrtc", "native"},                            // 120
-                                           Pair{"native", "ndc"},                             // 115
-                                           Pair{"native", "wrtc"},                            // 75
-                                           Pair{"native", "native"},                          // 65
+                         ::testing::Values(Pair{"chromium", "wasm"},                          // 420
+                                           Pair{"werift", "native"},                          // 357
+                                           Pair{"wasm", "chromium"},                          // 348
+                                           Pair{"chromium", "native"},                        // 339
+                                           Pair{"native", "werift"},                          // 319
+                                           Pair{"native", "chromium"},                        // 319
+                                           Pair{"ndc", "native"},                             // 177
+                                           Pair{"wrtc", "wasm"},                              // 168
+                                           Pair{"ndc", "wasm", kAllButImpaired},              // 153
+                                           Pair{"wasm", "wrtc"},                              // 152
+                                           Pair{"native", "wasm"},                            // 144
+                                           Pair{"wrtc", "native"},                            // 140
+                                           Pair{"wasm", "native"},                            // 140
+                                           Pair{"native", "ndc"},                             // 130
+                                           Pair{"native", "wrtc"},                            // 114
+                                           Pair{"wasm", "ndc", kAllButImpaired},              // 98
+                                           Pair{"native", "native"},                          // 93
+                                           Pair{"wasm", "werift", kCore},                     // 37
+                                           Pair{"werift", "wasm", kCore},                     // 25
                                            // wasm→wasm next to native→native in one run: the harness
                                            // prints wasm/native throughput and setup ratios.
-                                           Pair{"wasm", "wasm", kCore, "native:native,wasm:wasm", "--jobs 1"},  // 25
-                                           Pair{"wrtc", "wrtc", kCore}),                      // 10
+                                           Pair{"wasm", "wasm", kCore, "native:native,wasm:wasm", "--jobs 1"},  // 12
+                                           Pair{"wrtc", "wrtc", kCore}),                      // 12
                          Name);
 
 }  // namespace
