@@ -50,6 +50,8 @@ absl::Status FromLibsrtp(srtp_err_status_t s, absl::string_view what) {
       return absl::FailedPreconditionError(absl::StrCat(what, ": master key usage limit reached"));
     case srtp_err_status_bad_param:
       return absl::InvalidArgumentError(absl::StrCat(what, ": malformed packet"));
+    case srtp_err_status_cant_check:  // SRTCP E flag not matching the session's confidentiality
+      return absl::InvalidArgumentError(absl::StrCat(what, ": SRTCP encryption flag not acceptable"));
     default:
       return absl::InternalError(absl::StrCat(what, ": libsrtp error ", static_cast<int>(s)));
   }
@@ -238,14 +240,26 @@ absl::Status SrtpSession::ProtectRtcp(Bytes& packet) {
   return absl::OkStatus();
 }
 
-// RFC 3711 §3.4: an E=0 packet (not encrypted) is accepted once authenticated; for AEAD (RFC 7714
-// §9.3) libsrtp 2.5 then authenticates the whole packet as associated data.
+// RFC 3711 §3.4 lets a sender leave an SRTCP packet unencrypted (E=0, authenticated only). refrtc
+// refuses such packets for every profile (issue F, libsrtp #817/#818 class): WebRTC requires
+// confidentiality for all media and RTCP (RFC 8827 §6.5, no NULL cipher), our own sessions always
+// encrypt (E=1), and libsrtp 2.5 is inconsistent about it — it refuses E=0 on a confidential AES-CM
+// session (srtp_err_status_cant_check) but accepts it for AEAD after authenticating the whole
+// packet as associated data only, i.e. unencrypted RTCP from a peer that never negotiated it.
 absl::Status SrtpSession::UnprotectRtcp(Bytes& packet) {
   if (auto st = Check(Direction::kUnprotect); !st.ok()) return st;
   if (packet.size() < kRtcpFixedHeader + kSrtcpIndexLength + RtcpTagLength(profile_)) {
     return absl::InvalidArgumentError("srtcp: shorter than the RTCP header plus SRTCP index and tag");
   }
   if (packet[0] >> 6 != 2) return absl::InvalidArgumentError("srtcp: version is not 2");
+  // The E flag ‖ SRTCP index word: before the tag for AES-CM (RFC 3711 §3.4), last for AEAD
+  // (RFC 7714 §9: the tag belongs to the ciphertext).
+  const size_t e_flag = profile_ == Profile::kAeadAes128Gcm
+                            ? packet.size() - kSrtcpIndexLength
+                            : packet.size() - kSrtcpIndexLength - RtcpTagLength(profile_);
+  if ((packet[e_flag] & 0x80) == 0) {
+    return absl::InvalidArgumentError("srtcp: unencrypted packet (E flag 0) refused: SRTCP must be encrypted");
+  }
   if (packet.size() > kMaxPacketSize) return absl::InvalidArgumentError("srtcp: packet too large");
   int len = static_cast<int>(packet.size());
   const srtp_err_status_t s = srtp_unprotect_rtcp(ctx_, packet.data(), &len);

@@ -15,7 +15,8 @@
 //    an SSRC are less than 2^15 apart; a jump of ≥ 2^15 is mis-estimated and then fails
 //    authentication. The window/ROC only advance after a packet authenticates.
 //  - SRTCP: the 31-bit SRTCP index travels in the packet (E-flag ‖ index), replay window 128
-//    (fixed in libsrtp).
+//    (fixed in libsrtp). Unencrypted SRTCP (E flag 0, RFC 3711 §3.4) is refused with
+//    InvalidArgument for every profile: WebRTC requires confidentiality (RFC 8827 §6.5).
 //  - Protecting the same SEQ (RTP) twice for one SSRC is refused (AlreadyExists): it would reuse
 //    keystream. Retransmissions go out with a new SEQ (RTX, RFC 4588).
 //  - Master key lifetime: libsrtp refuses to protect past 2^48 SRTP / 2^31 SRTCP packets per key
