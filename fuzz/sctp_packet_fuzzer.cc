@@ -6,7 +6,10 @@
 //   even: the rest is delivered as-is (exercises header/CRC rejection);
 //   odd:  the rest becomes the chunks of a packet with a valid common header (ports and the
 //         verification tag of the live association) and a correct CRC32c, so the chunk
-//         parsers of usrsctp and our DCEP/notification/reassembly handling are reached.
+//         parsers of usrsctp and our DCEP/notification/reassembly handling are reached;
+//         with bit 1 set too, the verification tag is 0 as an INIT requires (RFC 4960 §8.5.1):
+//         this reaches the INIT parser on a live association (usrsctp 0.9.5 hung on a
+//         zero-length INIT parameter there — corpus seed init_zero_length_param).
 #include <usrsctp.h>
 
 #include <cstdint>
@@ -87,6 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] & 1) {
     packet = pair->header;
     packet.insert(packet.end(), data + 1, data + size);
+    if (data[0] & 2) std::memset(packet.data() + 4, 0, 4);
     std::memset(packet.data() + 8, 0, 4);
     // usrsctp_crc32c returns the value laid out for a direct store into the header.
     uint32_t crc = usrsctp_crc32c(packet.data(), packet.size());

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "driver_line.h"
 #include "driver_process.h"
 #include "relay.h"
 #include "util/codec.h"
@@ -572,21 +573,18 @@ class Cell {
   void HandleLine(int s, const std::string& line) {
     Trace(absl::StrCat(SideName(s), " > ", line));
     if (line.empty()) return;
-    json msg = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (msg.is_discarded() || !msg.is_object()) {
-      protocol_errors_.push_back(absl::StrCat("driver ", SideName(s), " wrote a non-JSON line: ", line.substr(0, 200)));
+    // driver_line.h: the typed checks that keep a malformed line from throwing in here later.
+    DriverLine parsed = ParseDriverLine(line);
+    if (parsed.kind == DriverLine::Kind::kInvalid) {
+      protocol_errors_.push_back(absl::StrCat("driver ", SideName(s), " ", parsed.problem, ": ", line.substr(0, 200)));
       return;
     }
-    if (msg.contains("event")) {
+    json msg = std::move(parsed.message);
+    if (parsed.kind == DriverLine::Kind::kEvent) {
       OnEvent(s, std::move(msg));
       return;
     }
-    auto id = msg.find("id");
-    if (id == msg.end() || !id->is_number_integer()) {
-      protocol_errors_.push_back(absl::StrCat("driver ", SideName(s), " replied without a command id: ", line.substr(0, 200)));
-      return;
-    }
-    int64_t n = id->get<int64_t>();
+    int64_t n = parsed.id;
     Side& side = sides_[s];
     auto bg = side.background.find(n);
     if (bg != side.background.end()) {

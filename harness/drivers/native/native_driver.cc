@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <random>
@@ -21,12 +22,62 @@ namespace {
 constexpr uint64_t kSendManyHighWater = 1 << 20;   // bytes buffered before waiting
 constexpr uint64_t kSendManyLowWater = 256 << 10;  // resume below this (bufferedamountlow)
 constexpr size_t kInlineMessageMax = 64 << 10;     // larger messages are reported as size+sha256
+constexpr uint64_t kSendManyMaxSize = 64 << 20;     // sendMany message size limit (allocated per message)
 
 json Error(absl::string_view name, absl::string_view message) {
   return json{{"name", std::string(name)}, {"message", std::string(message)}};
 }
 
 json DescriptionJson(const std::optional<RTCSessionDescription>& d) { return RTCSessionDescriptionToJson(d); }
+
+// WebIDL "ConvertToInt" for unsigned long (bits 32) / unsigned long long (bits 64) without
+// [EnforceRange]: truncate, then modulo 2^bits; NaN/infinity → 0 (none reach here from JSON). A
+// plain static_cast of an out-of-range double is undefined behaviour — and nlohmann::json's
+// get<uint32_t>() of a float is exactly that cast, so protocol numbers come through here (issue F:
+// the driver-command fuzzer sends 1e300). Non-numbers are a TypeError.
+absl::StatusOr<uint64_t> ToUnsigned(const json& v, int bits, absl::string_view what) {
+  if (!v.is_number()) return TypeError(absl::StrCat(what, " must be a number"));
+  const uint64_t mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+  if (v.is_number_unsigned()) return v.get<uint64_t>() & mask;
+  if (v.is_number_integer()) return static_cast<uint64_t>(v.get<int64_t>()) & mask;  // two's complement: mod 2^64
+  double d = std::trunc(v.get<double>());
+  if (!std::isfinite(d)) return uint64_t{0};
+  const double modulus = bits >= 64 ? 18446744073709551616.0 : std::ldexp(1.0, bits);
+  double m = std::fmod(d, modulus);  // exact
+  if (m < 0) m += modulus;
+  if (m >= modulus) m = 0;  // -tiny + 2^64 rounded up to 2^64
+  return static_cast<uint64_t>(m) & mask;
+}
+
+// A count or size in the protocol's own ops (sendMany): a non-negative JSON integer.
+// Deepest array/object nesting of a JSON text (brackets in strings do not count). json's copy
+// constructor and dump() recurse once per level, so a command nested 100 000 deep would overflow
+// the stack wherever the driver copies an argument or quotes it in an error.
+constexpr int kMaxJsonDepth = 64;
+bool TooDeep(const std::string& text) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+absl::StatusOr<uint64_t> Count(const json& cmd, const char* key) {
+  if (!cmd.contains(key) || !cmd[key].is_number_unsigned())
+    return TypeError(absl::StrCat(key, " must be a non-negative integer"));
+  return cmd[key].get<uint64_t>();
+}
 
 // Certificates in a DRIVER_PROTOCOL config are handles from generateCertificate (refrtc extension
 // of v1, feature "certificates").
@@ -123,7 +174,16 @@ NativeDriver::NativeDriver(io::EventLoop& loop, io::InterfaceFilter filter)
   };
 }
 
-void NativeDriver::Emit(const json& j) { out(j.dump()); }
+// Strings from the stack (a remote peer's text message, an error message quoting SDP) need not be
+// valid UTF-8; json::dump() would throw on them. DRIVER_PROTOCOL lines are UTF-8: replace with U+FFFD.
+NativeDriver::~NativeDriver() {
+  // The loop outlives the driver (the fuzzer keeps one): it must not keep the peer connections'
+  // sockets or pointers to them.
+  for (auto& [name, p] : pcs_)
+    if (p.attached) loop_.Detach(p.pc.get());
+}
+
+void NativeDriver::Emit(const json& j) { out(j.dump(-1, ' ', false, json::error_handler_t::replace)); }
 
 void NativeDriver::Reply(const json& id, const absl::Status& st, json result) {
   if (st.ok()) {
@@ -243,25 +303,42 @@ void NativeDriver::HandleLine(const std::string& line) {
     Emit(json{{"id", nullptr}, {"ok", false}, {"error", Error("SyntaxError", "invalid JSON")}});
     return;
   }
-  json id = cmd.contains("id") ? cmd["id"] : json(nullptr);
+  // DRIVER_PROTOCOL "Framing": every command carries the id its reply echoes (the harness's are
+  // integers). Without one (or with a structured one) the command is not run.
+  if (!cmd.contains("id") || !(cmd["id"].is_number() || cmd["id"].is_string())) {
+    Emit(json{{"id", nullptr}, {"ok", false}, {"error", Error("TypeError", "command without a number or string id")}});
+    return;
+  }
+  json id = cmd["id"];
+  if (TooDeep(line)) {
+    Emit(json{{"id", id}, {"ok", false}, {"error", Error("SyntaxError", "command nested deeper than 64 levels")}});
+    return;
+  }
   std::string op = cmd.contains("op") && cmd["op"].is_string() ? cmd["op"].get<std::string>() : "";
   for (auto& [name, p] : pcs_) p.pc->SetTime(loop_.Now());
   bool deferred = false;
-  json result;
-  try {
-    result = Dispatch(op, cmd, &deferred);
-  } catch (const json::exception& e) {
-    // Wrong argument types in the command: the WebIDL conversion would throw a TypeError.
-    DrainEvents();
-    Emit(json{{"id", id}, {"ok", false}, {"error", Error("TypeError", e.what())}});
-    return;
-  }
+  json result = SafeDispatch(op, cmd, &deferred);
   if (deferred) return;
   DrainEvents();  // events the call fired come before its promise resolves
   json reply{{"id", id}};
   reply.update(result);
   Emit(reply);
   loop_.Wake();
+}
+
+json NativeDriver::SafeDispatch(const std::string& op, const json& cmd, bool* deferred) {
+  // The driver is a host program (it may throw; the stack never does): nlohmann::json throws on
+  // missing members (at()) and wrong types (get<T>()) in the command. The W3C API's WebIDL
+  // conversion would throw a TypeError there, so that is the reply; nothing escapes HandleLine.
+  try {
+    return Dispatch(op, cmd, deferred);
+  } catch (const json::exception& e) {
+    *deferred = false;
+    return json{{"ok", false}, {"error", Error("TypeError", e.what())}};
+  } catch (const std::exception& e) {
+    *deferred = false;
+    return json{{"ok", false}, {"error", Error("OperationError", e.what())}};
+  }
 }
 
 json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferred) {
@@ -356,7 +433,9 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
     }
     if (op == "setChannel") {
       if (cmd.contains("bufferedAmountLowThreshold")) {
-        ch.setBufferedAmountLowThreshold(cmd["bufferedAmountLowThreshold"].get<uint64_t>());
+        auto v = ToUnsigned(cmd["bufferedAmountLowThreshold"], 64, "bufferedAmountLowThreshold");
+        if (!v.ok()) return fail(v.status());
+        ch.setBufferedAmountLowThreshold(*v);
         c->app_low_threshold_set = true;
       }
       if (cmd.contains("binaryType")) {
@@ -365,7 +444,9 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
       }
       if (cmd.contains("mute")) c->mute = cmd["mute"].get<bool>();
       if (cmd.contains("notifyAfter")) {
-        c->notify_after = cmd["notifyAfter"].get<uint64_t>();
+        auto v = Count(cmd, "notifyAfter");
+        if (!v.ok()) return fail(v.status());
+        c->notify_after = *v;
         c->notified = false;
         if (c->notify_after && ch.messages_received() >= c->notify_after) {
           c->notified = true;
@@ -400,8 +481,16 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
     if (c->send_many) return fail(InvalidStateError("a sendMany is already running on this channel"));
     Channel::SendMany job;
     job.id = cmd.contains("id") ? cmd["id"] : json(nullptr);
-    job.size = cmd.at("size").get<uint64_t>();
-    job.count = cmd.at("count").get<uint64_t>();
+    auto size = Count(cmd, "size");
+    if (!size.ok()) return fail(size.status());
+    auto count = Count(cmd, "count");
+    if (!count.ok()) return fail(count.status());
+    // Each message is materialized before send(): a size no channel sends (far above any RFC 8841
+    // max-message-size the scenarios use) is refused before allocating it.
+    if (*size > kSendManyMaxSize)
+      return fail(TypeError(absl::StrCat("sendMany size ", *size, " is over the driver's limit ", kSendManyMaxSize)));
+    job.size = *size;
+    job.count = *count;
     job.binary = cmd.value("binary", true);
     c->send_many = job;
     PumpSendMany(*c);  // replies itself, now or when the last message is queued
@@ -421,8 +510,7 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
     auto num = [&](const char* key, uint32_t dflt) -> uint32_t {
       if (!cmd.contains(key) || !cmd[key].is_number()) return dflt;
       // WebIDL unsigned long: ToUint32 of the (integral part of the) number.
-      const double v = cmd[key].get<double>();
-      return static_cast<uint32_t>(static_cast<int64_t>(v));
+      return static_cast<uint32_t>(*ToUnsigned(cmd[key], 32, key));
     };
     auto st = dtmf->insertDTMF(cmd.value("tones", ""), num("duration", 100), num("interToneGap", 70));
     if (!st.ok()) return fail(st);
@@ -474,7 +562,11 @@ json NativeDriver::Dispatch(const std::string& op, const json& cmd, bool* deferr
         for (const auto& c : cmd["codecs"]) {
           RTCRtpCodec rc;
           rc.mimeType = c.value("mimeType", "");
-          rc.clockRate = c.value("clockRate", 0u);
+          if (c.contains("clockRate")) {
+            auto rate = ToUnsigned(c["clockRate"], 32, "clockRate");
+            if (!rate.ok()) return fail(rate.status());
+            rc.clockRate = static_cast<uint32_t>(*rate);
+          }
           codecs.push_back(rc);
         }
       st = t->setCodecPreferences(codecs);
@@ -671,7 +763,7 @@ void NativeDriver::DrainEvents() {
     identity_waiting_.clear();
     for (const json& cmd : waiting) {
       bool deferred = false;
-      json result = Dispatch(cmd.value("op", ""), cmd, &deferred);
+      json result = SafeDispatch(cmd["op"].get<std::string>(), cmd, &deferred);
       if (deferred) continue;
       json reply{{"id", cmd.contains("id") ? cmd["id"] : json(nullptr)}};
       reply.update(result);
@@ -688,8 +780,11 @@ absl::Status NativeDriver::IdentityOp(const std::string& op, const json& cmd, Pc
   auto str = [&](const json& j, const char* k, const std::string& def) {
     return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : def;
   };
-  if (cmd.contains("idpTimeoutMs") && cmd["idpTimeoutMs"].is_number())
-    pc.setIdpTimeout(std::chrono::milliseconds(cmd["idpTimeoutMs"].get<int64_t>()));
+  if (cmd.contains("idpTimeoutMs") && cmd["idpTimeoutMs"].is_number()) {
+    // Bounded to a day: a larger value (or 1e300) would overflow the deadline arithmetic.
+    const double ms = std::min(std::max(cmd["idpTimeoutMs"].get<double>(), 0.0), 86400000.0);
+    pc.setIdpTimeout(std::chrono::milliseconds(static_cast<int64_t>(ms)));
+  }
   auto register_test_idp = [&](const json& t, const std::string& domain, const std::string& protocol) {
     TestIdentityProviderOptions o;
     o.domain = domain;

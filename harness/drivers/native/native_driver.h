@@ -19,6 +19,7 @@ using nlohmann::json;
 class NativeDriver {
  public:
   NativeDriver(io::EventLoop& loop, io::InterfaceFilter filter);
+  ~NativeDriver();  // detaches its peer connections from the loop
   // Handles one protocol line and writes the reply (and any events) to `out_`.
   void HandleLine(const std::string& line);
   // Drains events of all peer connections (called after each loop iteration).
@@ -52,6 +53,9 @@ class NativeDriver {
   };
 
   json Dispatch(const std::string& op, const json& cmd, bool* deferred);
+  // Dispatch with the command's JSON type errors (and other exceptions) turned into a TypeError /
+  // OperationError reply: nothing a command line contains escapes HandleLine.
+  json SafeDispatch(const std::string& op, const json& cmd, bool* deferred);
   Pc* FindPc(const json& cmd);
   Channel* FindChannel(const json& cmd);
   json ChannelState(const Channel& c) const;

@@ -188,6 +188,38 @@ MediaSession::Stream* MediaSession::ByRecvSsrc(uint32_t ssrc) {
   return it == ssrc_routes_.end() ? nullptr : it->second;
 }
 
+size_t MediaSession::receive_streams() const {
+  size_t n = 0;
+  for (const auto& s : streams_) n += s->recv ? 1 : 0;
+  return n;
+}
+
+// Security fix (issue F): every packet with a new SSRC used to add a route that was never removed,
+// so a flood of random SSRCs grew ssrc_routes_ without bound. Now capped at ssrc_route_limit().
+void MediaSession::LearnSsrc(uint32_t ssrc, Stream* s) {
+  auto it = ssrc_routes_.find(ssrc);
+  if (it != ssrc_routes_.end()) {
+    it->second = s;
+    return;
+  }
+  if (ssrc_routes_.size() >= ssrc_route_limit()) {
+    // Forget routes to SSRCs their stream no longer receives (replaced by a newer SSRC).
+    for (auto r = ssrc_routes_.begin(); r != ssrc_routes_.end();) {
+      const Stream* t = r->second;
+      if (t->remote_ssrc != r->first && t->remote_rtx_ssrc != r->first) {
+        r = ssrc_routes_.erase(r);
+      } else {
+        ++r;
+      }
+    }
+    if (ssrc_routes_.size() >= ssrc_route_limit()) {
+      ++ssrcs_not_learned_;
+      return;
+    }
+  }
+  ssrc_routes_.emplace(ssrc, s);
+}
+
 MediaSession::Stream* MediaSession::Route(const rtp::RtpPacket& p) {
   const uint32_t ssrc = p.ssrc.value();
   // RFC 8843 §9.2: the MID header extension decides, and teaches the SSRC.
@@ -198,7 +230,7 @@ MediaSession::Stream* MediaSession::Route(const rtp::RtpPacket& p) {
       std::string mid(ext->data.begin(), ext->data.end());
       for (auto& t : streams_) {
         if (t->neg.mid == mid && t->neg.recv) {
-          ssrc_routes_[ssrc] = t.get();
+          LearnSsrc(ssrc, t.get());
           return t.get();
         }
       }
@@ -218,7 +250,7 @@ MediaSession::Stream* MediaSession::Route(const rtp::RtpPacket& p) {
     }
   }
   if (count == 1) {
-    ssrc_routes_[ssrc] = match;
+    LearnSsrc(ssrc, match);
     return match;
   }
   return nullptr;
@@ -262,7 +294,7 @@ void MediaSession::DeliverMedia(Stream& s, const rtp::RtpPacket& p, Instant now)
     cfg.local_ssrc = Ssrc(s.neg.local_ssrc);
     s.recv = std::make_unique<rtp::RtpReceiveStream>(cfg);
     s.remote_ssrc = p.ssrc.value();
-    ssrc_routes_[p.ssrc.value()] = &s;
+    LearnSsrc(p.ssrc.value(), &s);
   }
   auto media_packet = s.recv->OnPacket(p, now);
   if (!media_packet) return;

@@ -107,6 +107,18 @@ class MediaSession {
   // RTP packets that matched no m-section (RFC 8843 §9.2: dropped).
   uint64_t unroutable_packets() const { return unroutable_; }
 
+  // Resource limit (docs/LIMITS.md): remote SSRCs remembered as routes (announced in a=ssrc or
+  // learned from MID / payload type, RFC 8843 §9.2). Every m-section has one receive stream and one
+  // DTMF decoder, replaced when its remote SSRC changes; the routes to SSRCs no stream uses any more
+  // are forgotten when the table is full, and a new SSRC that still does not fit is not learned
+  // (the packet is still delivered). RFC 3550 §8.2 expects few SSRCs per session: the table holds
+  // two per m-section (media + RTX) plus kMaxSsrcRoutes more (simulcast layers, SSRC changes).
+  static constexpr size_t kMaxSsrcRoutes = 64;
+  size_t ssrc_route_limit() const { return kMaxSsrcRoutes + 2 * streams_.size(); }
+  size_t ssrc_routes() const { return ssrc_routes_.size(); }
+  uint64_t ssrcs_not_learned() const { return ssrcs_not_learned_; }
+  size_t receive_streams() const;  // m-sections with a live receive stream (diagnostics)
+
  private:
   struct Stream {
     RTCRtpTransceiver* t = nullptr;
@@ -144,6 +156,7 @@ class MediaSession {
   void DrainDigits(Stream& s);
 
   Stream* Route(const rtp::RtpPacket& p);
+  void LearnSsrc(uint32_t ssrc, Stream* s);
   Stream* BySendSsrc(uint32_t ssrc);
   Stream* ByRecvSsrc(uint32_t ssrc);
   bool WantsSource(const Stream& s) const;
@@ -164,6 +177,7 @@ class MediaSession {
   std::deque<Outgoing> out_;
   std::optional<Instant> next_rtcp_;
   uint64_t unroutable_ = 0;
+  uint64_t ssrcs_not_learned_ = 0;
   std::deque<ReceivedDtmf> received_dtmf_;
 };
 

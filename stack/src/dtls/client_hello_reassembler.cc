@@ -17,6 +17,7 @@ void PutU24(uint8_t* p, uint32_t v) {
 
 void ClientHelloReassembler::Reset() {
   fragments_.clear();
+  buffered_bytes_ = 0;
   record_header_.clear();
   length_ = 0;
   message_seq_ = 0;
@@ -42,6 +43,13 @@ std::optional<Bytes> ClientHelloReassembler::Process(ByteView datagram) {
       bool whole = offset == 0 && frag_len == total;
       bool sane = frag_len == len - kHandshakeHeader && static_cast<uint64_t>(offset) + frag_len <= total &&
                   total <= kMaxClientHello;
+      if (!whole && sane && frag_len == 0) {
+        // A zero-length fragment of a non-empty ClientHello carries nothing: dropped, neither
+        // buffered nor handed to mbedTLS (which cannot reassemble ClientHellos anyway).
+        buffered_any = true;
+        pos += kRecordHeader + len;
+        continue;
+      }
       if (!whole && sane) {
         is_ch_fragment = true;
         if (fragments_.empty() || seq != message_seq_ || total != length_) {
@@ -49,6 +57,17 @@ std::optional<Bytes> ClientHelloReassembler::Process(ByteView datagram) {
           message_seq_ = seq;
           length_ = total;
         }
+        // Memory bound (see the header): replacing a fragment at the same offset frees the old one.
+        auto existing = fragments_.find(offset);
+        size_t replaced = existing == fragments_.end() ? 0 : existing->second.size();
+        size_t count = fragments_.size() + (existing == fragments_.end() ? 1 : 0);
+        if (count > kMaxFragments || buffered_bytes_ - replaced + frag_len > kMaxBufferedBytes) {
+          Reset();  // this fragment is dropped with the partial message
+          buffered_any = true;  // consumed: not passed through either
+          pos += kRecordHeader + len;
+          continue;
+        }
+        buffered_bytes_ = buffered_bytes_ - replaced + frag_len;
         fragments_[offset] = Bytes(body + kHandshakeHeader, body + kHandshakeHeader + frag_len);
         // The reassembled record carries the record header of the first fragment (offset 0):
         // mbedTLS echoes the ClientHello's record sequence number in its ServerHello

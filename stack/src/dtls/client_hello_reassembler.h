@@ -18,6 +18,12 @@ class ClientHelloReassembler {
  public:
   // Largest ClientHello accepted (a real one is < 2 KB; bounded so a peer cannot make us buffer).
   static constexpr size_t kMaxClientHello = 16 * 1024;
+  // Bounds on what one partial ClientHello may hold (pion CVE-2022-29190 class: a flood of
+  // overlapping fragments must not grow memory without bound). Overlaps are legal (RFC 6347
+  // §4.2.3) but a real sender retransmits whole fragments at the same offsets; past either bound
+  // the partial message is discarded (the sender's retransmission starts it over).
+  static constexpr size_t kMaxFragments = 64;
+  static constexpr size_t kMaxBufferedBytes = 2 * kMaxClientHello;
 
   // Returns the datagram to hand to mbedTLS: the input unchanged; or, when it completed a
   // fragmented ClientHello, one datagram holding that ClientHello unfragmented (other records of
@@ -25,12 +31,16 @@ class ClientHelloReassembler {
   std::optional<Bytes> Process(ByteView datagram);
 
   bool pending() const { return !fragments_.empty(); }
+  // Bytes held in buffered fragments (never above kMaxBufferedBytes) and their number.
+  size_t buffered_bytes() const { return buffered_bytes_; }
+  size_t buffered_fragments() const { return fragments_.size(); }
 
  private:
   void Reset();
   uint16_t message_seq_ = 0;
   uint32_t length_ = 0;
   std::map<uint32_t, Bytes> fragments_;  // offset → bytes
+  size_t buffered_bytes_ = 0;            // sum of fragments_ sizes
   Bytes record_header_;                  // of the latest fragment's record (13 bytes)
 };
 

@@ -184,6 +184,14 @@ void Transport::AddRemoteFingerprint(absl::string_view algorithm, absl::string_v
       RemoteFp{absl::AsciiStrToLower(absl::StripAsciiWhitespace(algorithm)), ParseFingerprint(value)});
   // A handshake that completed before the fingerprint was known is verified now.
   if (state_ == State::kConnecting && handshake_done_) VerifyAndConnect();
+  // A remote description changing the fingerprint while connected (e.g. with an ICE restart):
+  // the association's certificate is fixed, so it must still match (RFC 8842 §5: the
+  // fingerprint binds the DTLS association; a different certificate would need a new
+  // association, which this transport never starts). A mismatch tears the transport down.
+  if (state_ == State::kConnected) {
+    std::string reason = CheckFingerprint(remote_cert_der_);
+    if (!reason.empty()) Fail("remote fingerprint changed: " + reason, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
+  }
 }
 
 std::string Transport::CheckFingerprint(ByteView der) const {

@@ -313,7 +313,14 @@ void TransportStack::HandleResolverEvent(const mdns::ResolverEvent& ev, Instant 
 }
 
 std::optional<std::pair<SocketAddress, SocketAddress>> TransportStack::DtlsSendPath() const {
-  if (selected_) return selected_;
+  // RFC 7675 §5.1: also on the selected pair only while we have consent. Once consent expired
+  // (30 s without an authenticated response) the agent drops its selected pair but selected_
+  // keeps the last one: without this check DTLS/SCTP (e.g. SCTP retransmissions) went on
+  // being sent to a peer that no longer consents.
+  if (selected_) {
+    if (ice_->HasConsent(selected_->first, selected_->second)) return selected_;
+    return std::nullopt;
+  }
   if (dtls_reply_path_ && ice_->HasConsent(dtls_reply_path_->first, dtls_reply_path_->second))
     return dtls_reply_path_;
   return std::nullopt;

@@ -924,12 +924,6 @@ void Agent::HandleRequest(ByteView raw, const StunMessage& msg, const SocketAddr
   if (!host || !Usable(*host)) return;  // not one of our sockets (or not a candidate by policy)
   // RFC 8445 §7.3 / §16: ICE requests carry FINGERPRINT; without it this is not for us.
   if (!msg.has_fingerprint()) return;
-  // RFC 8489 §6.3.1: unknown comprehension-required attributes -> 420.
-  auto unknown = msg.UnknownComprehensionRequired();
-  if (!unknown.empty()) {
-    SendError(msg, local, remote, 420, "Unknown Attribute", nullptr, &unknown);
-    return;
-  }
   // RFC 8489 §9.1.3: short-term credentials. Missing USERNAME or MESSAGE-INTEGRITY -> 400.
   auto username = msg.username();
   if (!username || !msg.has_message_integrity()) {
@@ -955,6 +949,16 @@ void Agent::HandleRequest(ByteView raw, const StunMessage& msg, const SocketAddr
     return;
   }
   const std::string pwd = creds->pwd;  // copy: role switching below does not touch creds
+
+  // RFC 8489 §6.3 / §6.3.1 (RFC 5389 §7.3): the unknown-attribute check comes after the
+  // authentication checks -- an unauthenticated sender gets 401, not a list of what we do not
+  // understand -- and the 420 is authenticated like any response to an authenticated request
+  // (§9.1.3). Nothing else about the request is acted on.
+  auto unknown = msg.UnknownComprehensionRequired();
+  if (!unknown.empty()) {
+    SendError(msg, local, remote, 420, "Unknown Attribute", &pwd, &unknown);
+    return;
+  }
 
   // §7.3.1.1 role conflict.
   if (!old_generation) {
@@ -988,6 +992,11 @@ void Agent::HandleRequest(ByteView raw, const StunMessage& msg, const SocketAddr
     RemoteCandidate* rc = FindRemote(remote);
     if (!rc) {
       if (remotes_.size() >= config_.max_remote_candidates) return;
+      // Resource limit: peer-reflexive candidates have their own cap (AgentConfig).
+      const size_t prflx = static_cast<size_t>(std::count_if(
+          remotes_.begin(), remotes_.end(),
+          [](const RemoteCandidate& r) { return r.candidate.type == CandidateType::kPeerReflexive; }));
+      if (prflx >= config_.max_peer_reflexive_candidates) return;
       Candidate c;
       c.type = CandidateType::kPeerReflexive;
       c.priority = msg.priority().value_or(ComputePriority(CandidateType::kPeerReflexive, 0, 1));

@@ -85,8 +85,17 @@ struct AgentConfig {
   // Controlling: nominate at the latest this long after the first pair succeeded, even if
   // higher-priority pairs are still being checked.
   Duration nomination_delay = milliseconds(500);
-  // Memory bounds.
+  // Memory bounds (resource limits, docs/LIMITS.md).
+  // Remote candidates kept, signaled and peer-reflexive together; AddRemoteCandidate past it ->
+  // ResourceExhausted (the candidate is ignored).
   size_t max_remote_candidates = 100;
+  // Of those, learned as peer-reflexive from incoming checks (RFC 8445 §7.3.1.3). Separate so a
+  // replayed authenticated check from many spoofed source addresses cannot fill the list and
+  // starve the signaled candidates; requests past it are answered but create no candidate/pair.
+  size_t max_peer_reflexive_candidates = 32;
+  // Checklist size. RFC 8445 §6.1.2.5 recommends a configurable limit, 100 by default; 256
+  // leaves room for multi-homed hosts (up to 64 local bases) with relay candidates. Pairs past it
+  // are not formed.
   size_t max_pairs = 256;
   size_t max_transactions = 512;
   size_t max_queued_transmits = 512;

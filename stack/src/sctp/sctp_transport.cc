@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -124,6 +125,53 @@ sockaddr_conn MakeConn(void* token, uint16_t port) {
   a.sconn_port = htons(port);
   a.sconn_addr = token;
   return a;
+}
+
+// Security filter in front of usrsctp (issue F): RFC 9260 §3.2.1 — a parameter's length includes
+// its 4-byte header, so a length below 4 or one running past the end of its chunk is malformed.
+// usrsctp 0.9.5.0 (Debian's, and the WASM build's) walks the parameters of an INIT received on an
+// existing association (sctp_are_there_new_addresses, building the INIT-ACK) by their length
+// without this check: a zero-length parameter never advances the walk and one packet from the
+// peer hangs the whole process (usrsctp #570, fixed upstream in c08562e after that release). The
+// chunks whose value is a TLV parameter list (after a fixed part) are checked here, and a packet
+// with a malformed list is dropped as a whole — a legitimate peer never sends one.
+size_t FixedPartBeforeParameters(uint8_t chunk_type) {
+  switch (chunk_type) {
+    case 1:     // INIT (RFC 9260 §3.3.2): tag, a_rwnd, OS, MIS, initial TSN
+    case 2:     // INIT ACK (§3.3.3)
+      return 16;
+    case 0xC1:  // ASCONF (RFC 5061 §4.1.1): serial number
+    case 0x80:  // ASCONF-ACK (RFC 5061 §4.1.2)
+      return 4;
+    case 0x82:  // RE-CONFIG (RFC 6525 §3.1): parameters only
+      return 0;
+    default:
+      return SIZE_MAX;  // not a parameter-list chunk
+  }
+}
+
+bool WellFormedParameters(ByteView packet) {
+  constexpr size_t kCommonHeader = 12;  // RFC 9260 §3.1
+  size_t off = kCommonHeader;
+  while (off + 4 <= packet.size()) {
+    const uint8_t type = packet[off];
+    const size_t chunk_len = static_cast<size_t>(packet[off + 2]) << 8 | packet[off + 3];
+    // Chunk-level framing errors are usrsctp's to handle (it stops at them); only look inside
+    // chunks that are complete.
+    if (chunk_len < 4 || chunk_len > packet.size() - off) return true;
+    const size_t fixed = FixedPartBeforeParameters(type);
+    if (fixed != SIZE_MAX && chunk_len >= 4 + fixed) {
+      const size_t end = off + chunk_len;
+      size_t p = off + 4 + fixed;
+      while (p + 4 <= end) {
+        const size_t param_len = static_cast<size_t>(packet[p + 2]) << 8 | packet[p + 3];
+        if (param_len < 4 || param_len > end - p) return false;
+        p += (param_len + 3) & ~size_t{3};
+      }
+    }
+    off += (chunk_len + 3) & ~size_t{3};
+  }
+  return true;
 }
 
 template <typename T>
@@ -294,6 +342,10 @@ void Transport::HandlePacket(ByteView packet, Instant now) {
   AdvanceClock(now);
   if (!sock_ || state_ == State::kNew || state_ == State::kClosed) return;
   if (packet.empty()) return;
+  if (!WellFormedParameters(packet)) {
+    ++dropped_malformed_;
+    return;
+  }
   usrsctp_conninput(addr_token_, packet.data(), packet.size(), 0);
   Pump();
 }
@@ -805,6 +857,13 @@ absl::Status Transport::Send(StreamId id, ByteView data, bool binary, Instant no
   if (data.size() > max_message_size()) {
     return TypeError(absl::StrCat("message of ", data.size(), " bytes exceeds maxMessageSize ",
                                   max_message_size()));
+  }
+  // W3C webrtc-pc §6.2 send(): the buffer is full → OperationError (kMaxSendQueueBytes).
+  uint64_t queued = 0;
+  for (const auto& [sid, c] : channels_) queued += c.buffered;
+  if (queued + data.size() > kMaxSendQueueBytes) {
+    return OperationError(absl::StrCat("send queue is full (", queued, " bytes buffered, limit ",
+                                       kMaxSendQueueBytes, ")"));
   }
   if (data.empty()) {
     // RFC 8831 §6.6: an empty message is one byte with the "empty" PPID.

@@ -47,6 +47,14 @@ inline constexpr uint64_t kLocalMaxMessageSize = 256 * 1024;
 inline constexpr uint64_t kDefaultRemoteMaxMessageSize = 64 * 1024;
 // Streams we ask for in both directions (what browsers use; RFC 8831 allows up to 65535).
 inline constexpr uint16_t kMaxStreams = 1024;
+// Resource limits (docs/LIMITS.md). Bytes queued for sending on one association, not yet taken
+// by usrsctp (the sum of every channel's bufferedAmount). W3C webrtc-pc §6.2 send(): "if the
+// data cannot be sent, buffer it, and if this is not possible because the buffer is full, throw
+// an OperationError". 16 MiB is libwebrtc's send-queue size.
+inline constexpr uint64_t kMaxSendQueueBytes = 16 * 1024 * 1024;
+// Incoming data: one message is reassembled up to kLocalMaxMessageSize (above; the rest of a
+// larger message, with or without end-of-record, is read and discarded), and a remote DCEP OPEN
+// only creates a channel on a stream id below the negotiated stream count (max_channels()).
 
 struct ChannelInit {
   bool ordered = true;
@@ -141,6 +149,15 @@ class Transport {
 
   // Diagnostics for tests.
   uint64_t discarded_oversized_messages() const { return discarded_oversized_; }
+  // Bytes of incoming messages being reassembled here (partial deliveries from usrsctp).
+  uint64_t reassembly_bytes() const {
+    uint64_t n = 0;
+    for (const auto& [sid, msg] : partial_in_) n += msg.second.size();
+    return n;
+  }
+  // Packets dropped before usrsctp because a chunk's TLV parameter list is malformed (see
+  // WellFormedParameters in sctp_transport.cc).
+  uint64_t dropped_malformed_packets() const { return dropped_malformed_; }
 
  private:
   void AbortSocket();
@@ -207,6 +224,7 @@ class Transport {
   std::set<uint16_t> discarding_;  // sids whose current incoming message exceeded the cap
   Bytes notification_partial_;
   uint64_t discarded_oversized_ = 0;
+  uint64_t dropped_malformed_ = 0;
 };
 
 }  // namespace refrtc::sctp

@@ -12,10 +12,17 @@
 namespace refrtc::sdp {
 namespace {
 
+// Digits only (RFC 8866 §9 integer): no sign, no whitespace; nullopt past 2^32-1 (so
+// "4294967296" is rejected, not wrapped to 0).
 std::optional<uint32_t> ParseU32(absl::string_view s) {
-  uint32_t v = 0;
-  if (!absl::SimpleAtoi(s, &v)) return std::nullopt;
-  return v;
+  if (s.empty() || s.size() > 10) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v > 0xffffffffull) return std::nullopt;
+  return static_cast<uint32_t>(v);
 }
 
 // "<pt> <rest>" → (pt, rest); nullopt when the payload type is not 0..127.
@@ -73,8 +80,12 @@ RtpDescription ParseRtpDescription(const MediaSection& m) {
   // RFC 8866 §5.14: the format list gives the order; a=rtpmap gives names (static payload types
   // 0 PCMU and 8 PCMA may come without one, RFC 3551 §6).
   for (const auto& f : m.formats) {
+    // Payload types are 7 bits (RFC 3550 §5.1): anything else (128, 4294967295, -1, 2^32+96)
+    // is ignored, never truncated into a valid type. A repeated type is listed once, so the
+    // codec list stays <= 128 entries whatever the m= line holds.
     auto pt = ParseU32(f);
     if (!pt || *pt > 127) continue;
+    if (d.FindCodec(static_cast<uint8_t>(*pt))) continue;
     RtpCodec c;
     c.payload_type = static_cast<uint8_t>(*pt);
     if (*pt == 0) c = RtpCodec{0, "PCMU", 8000, 1, "", {}};

@@ -362,6 +362,18 @@ bool operator==(const SessionDescription& a, const SessionDescription& b) {
 }
 
 absl::StatusOr<SessionDescription> SessionDescription::Parse(absl::string_view text) {
+  // Resource limits (sdp.h, docs/LIMITS.md). They count what survives Serialize(Parse(x)) -- line
+  // contents and the number of lines, not line endings or trailing blank lines -- so whatever
+  // parses also parses again after serializing. A coarse check first bounds the work and the
+  // line vector: content plus at most "\r\n" per line, and at most as many blank trailing lines.
+  if (text.size() > kMaxSdpSize + 2 * 2 * kMaxLines) {
+    return absl::ResourceExhaustedError(absl::StrCat("SDP of ", text.size(),
+                                                     " bytes exceeds the limit of ", kMaxSdpSize));
+  }
+  if (static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) > 2 * kMaxLines) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("SDP has more than the limit of ", kMaxLines, " lines"));
+  }
   // Split into lines on "\n", dropping one "\r" before it (RFC 8866 §5 requires CRLF but also
   // says parsers SHOULD accept a bare LF). Trailing blank lines are ignored.
   std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
@@ -370,6 +382,16 @@ absl::StatusOr<SessionDescription> SessionDescription::Parse(absl::string_view t
   }
   while (!lines.empty() && lines.back().empty()) lines.pop_back();
   if (lines.empty()) return absl::InvalidArgumentError("SDP is empty");
+  if (lines.size() > kMaxLines) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("SDP has more than the limit of ", kMaxLines, " lines"));
+  }
+  size_t content = 0;
+  for (auto l : lines) content += l.size();
+  if (content > kMaxSdpSize) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "SDP of ", content, " bytes (without line endings) exceeds the limit of ", kMaxSdpSize));
+  }
 
   SessionDescription sd;
   sd.attributes.clear();
@@ -378,10 +400,16 @@ absl::StatusOr<SessionDescription> SessionDescription::Parse(absl::string_view t
   bool have_session_connection = false;
   MediaSection* cur = nullptr;  // nullptr while at session level
   bool cur_has_connection = false;
+  size_t cur_candidates = 0;  // a=candidate lines in the current m= section
 
   for (size_t i = 0; i < lines.size(); ++i) {
     const size_t no = i + 1;
     absl::string_view line = lines[i];
+    if (line.size() > kMaxLineLength) {
+      return absl::ResourceExhaustedError(absl::StrCat("SDP line ", no, ": ", line.size(),
+                                                       " bytes exceeds the line limit of ",
+                                                       kMaxLineLength, " ('", Excerpt(line), "')"));
+    }
     // RFC 8866 §5: <type>=<value>, type a single case-significant letter; values may not
     // contain NUL, CR or LF.
     if (line.size() < 2 || line[1] != '=' || line[0] < 'a' || line[0] > 'z') {
@@ -428,8 +456,18 @@ absl::StatusOr<SessionDescription> SessionDescription::Parse(absl::string_view t
 
     if (type == 'm') {
       if (!have_timing) return LineError(no, "missing t= line before the first m= line", line);
+      if (sd.media.size() >= kMaxMediaSections) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "SDP line ", no, ": more than the limit of ", kMaxMediaSections, " m= sections"));
+      }
       auto m = ParseMediaLine(no, line, value);
       if (!m.ok()) return m.status();
+      if (m->formats.size() > kMaxFormats) {
+        return absl::ResourceExhaustedError(absl::StrCat("SDP line ", no, ": ", m->formats.size(),
+                                                         " formats exceed the limit of ",
+                                                         kMaxFormats, " per m= line"));
+      }
+      cur_candidates = 0;
       sd.media.push_back(std::move(*m));
       cur = &sd.media.back();
       cur_has_connection = false;
@@ -447,6 +485,11 @@ absl::StatusOr<SessionDescription> SessionDescription::Parse(absl::string_view t
         }
         sd.attributes.push_back(std::move(*a));
       } else {
+        if (a->key == "candidate" && ++cur_candidates > kMaxCandidatesPerSection) {
+          return absl::ResourceExhaustedError(
+              absl::StrCat("SDP line ", no, ": more than the limit of ", kMaxCandidatesPerSection,
+                           " a=candidate lines in one m= section"));
+        }
         cur->attributes.push_back(std::move(*a));
       }
       continue;

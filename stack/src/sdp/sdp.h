@@ -8,6 +8,7 @@
 // Typed accessors (mid, ICE, DTLS, SCTP attributes) are computed from the generic attribute list;
 // they never fail: a malformed value reads as absent. Semantic checks live in sdp_validate.h.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,6 +52,29 @@ struct Fingerprint {
 
 // RFC 8841 §6.1: when a=max-message-size is absent the peer may receive at most 64 KiB.
 constexpr uint64_t kDefaultMaxMessageSize = 65536;
+
+// Resource limits of SessionDescription::Parse (docs/LIMITS.md). RFC 8866 sets no size limits
+// and RFC 8829 §5.7 leaves it to the implementation what it rejects; a description comes from
+// the remote peer, so its size bounds the memory and time everything downstream spends on it.
+// Past a limit Parse fails with ResourceExhausted ("SDP ...: exceeds the limit of N"), which
+// setRemoteDescription reports like any SDP error (OperationError, sdp-syntax-error).
+// Whole description: bytes of line content, line endings not counted (a browser offer is a few
+// KiB; 100 transceivers ~ 300 KiB). Text longer than kMaxSdpSize + 4 * kMaxLines is rejected
+// before it is split into lines.
+constexpr size_t kMaxSdpSize = 2 * 1024 * 1024;
+// One line without its line ending (the longest legitimate line, a=identity, is a few KiB).
+constexpr size_t kMaxLineLength = 64 * 1024;
+// Lines in the whole description, trailing blank lines not counted (bounds the parsed model at a
+// few MiB).
+constexpr size_t kMaxLines = 65536;
+// m= sections (each becomes a transceiver or data section; RFC 8829 §5.10 mirrors them).
+constexpr size_t kMaxMediaSections = 512;
+// Formats on one m= line (RTP payload types are 0..127, RFC 3551 §3; 256 leaves room for
+// duplicates and non-RTP formats).
+constexpr size_t kMaxFormats = 256;
+// a=candidate lines in one m= section (RFC 8839 §5.1). The ICE agent keeps at most
+// ice::AgentConfig::max_remote_candidates of them; a description with more is rejected.
+constexpr size_t kMaxCandidatesPerSection = 256;
 
 // Helpers shared by the session and media attribute lists.
 std::optional<std::string> FindAttribute(const std::vector<Attribute>& attrs, absl::string_view key);
@@ -141,7 +165,8 @@ struct SessionDescription {
   // Accepts "\r\n" and "\n" line endings (trailing blank lines ignored). Structure is checked
   // strictly: v=0 first, then o= (6 fields, numeric ids), s=, at least one t= before the first
   // m=, m= lines with a numeric port and at least one format, well-formed c= lines. Errors are
-  // InvalidArgument "SDP line N: ...". Unknown attributes and unknown line types are kept.
+  // InvalidArgument "SDP line N: ..."; a description over one of the limits above (kMaxSdpSize,
+  // ...) is ResourceExhausted. Unknown attributes and unknown line types are kept.
   static absl::StatusOr<SessionDescription> Parse(absl::string_view text);
   // RFC 8866 order, "\r\n" line endings.
   std::string Serialize() const;

@@ -233,6 +233,10 @@ absl::StatusOr<StunMessage> StunMessage::Parse(ByteView data) {
     if (!value) return Bad(absl::StrCat("attribute 0x", absl::Hex(*type), " value runs past the end"));
     size_t pad = Padded(*len) - *len;
     if (!r.Skip(pad)) return Bad("attribute padding runs past the end");
+    // RFC 8489 §14.5: everything after MESSAGE-INTEGRITY except MESSAGE-INTEGRITY-SHA256 and
+    // FINGERPRINT is ignored -- not validated either (a malformed ignored attribute must not
+    // get an authenticated message dropped), and never reaches the typed getters.
+    if (seen_integrity && *type != attr::kMessageIntegritySha256 && *type != attr::kFingerprint) continue;
     if (auto st = ValidateAttribute(*type, *value, m.transaction_id_); !st.ok()) return st;
     if (*type == attr::kFingerprint) {
       // RFC 8489 §14.7: CRC-32 of the message up to the attribute, XOR 0x5354554E. The header
@@ -242,10 +246,6 @@ absl::StatusOr<StunMessage> StunMessage::Parse(ByteView data) {
                      static_cast<uint32_t>((*value)[2]) << 8 | (*value)[3];
       if (got != expected) return Bad("FINGERPRINT mismatch");
       seen_fingerprint = true;
-    } else if (seen_integrity && *type != attr::kMessageIntegritySha256) {
-      // RFC 8489 §14.5: everything after MESSAGE-INTEGRITY except MESSAGE-INTEGRITY-SHA256 and
-      // FINGERPRINT is ignored.
-      continue;
     }
     if (*type == attr::kMessageIntegrity) seen_integrity = true;
     m.attributes_.push_back({*type, Bytes(value->begin(), value->end())});

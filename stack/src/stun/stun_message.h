@@ -99,7 +99,8 @@ class StunMessage {
   // reason: short header, non-zero top bits, bad magic cookie, length not a multiple of 4 or not
   // matching the datagram, truncated attributes, malformed known attributes, anything after
   // FINGERPRINT, or a FINGERPRINT that does not match. Attributes after MESSAGE-INTEGRITY other
-  // than MESSAGE-INTEGRITY-SHA256 and FINGERPRINT are ignored (dropped), as RFC 8489 §14.5 says.
+  // than MESSAGE-INTEGRITY-SHA256 and FINGERPRINT are ignored (dropped without being validated),
+  // as RFC 8489 §14.5 says.
   static absl::StatusOr<StunMessage> Parse(ByteView data);
 
   // Serializes the attributes in order. MESSAGE-INTEGRITY / FINGERPRINT attributes in the list are
