@@ -14,7 +14,9 @@ namespace {
 
 // A fake driver in sh that answers hello and shutdown, and answers getStats with NotFoundError
 // (what the scenario expects) only when `marker` exists — and creates the marker as it starts, so
-// the first run fails (no reply → step timeout) and a rerun passes.
+// the first run fails (no reply → step timeout) and a rerun passes. Each side gets its own marker:
+// with one shared marker, B's process could start first, create it, and A's first run would pass
+// (a race that failed Matrix.WithoutRetriesTheFailureStands once under -j2 load).
 DriverSpec FlakyDriver(const std::string& name, const std::string& marker) {
   std::string script =
       "if [ -e '" + marker + "' ]; then ok=1; else ok=0; touch '" + marker + "'; fi; "
@@ -45,11 +47,11 @@ std::string TempDir() {
 TEST(Matrix, FailedCellPassingOnRerunIsFlakyWithFirstReason) {
   std::string dir = TempDir();
   Scenario sc = GetStatsScenario("flaky-one");
-  DriverSpec d = FlakyDriver("fake", dir + "/marker");
+  DriverSpec a = FlakyDriver("fake", dir + "/marker-a"), b = FlakyDriver("fake", dir + "/marker-b");
   MatrixOptions opts;
   opts.retries = 1;
   int reruns = 0;
-  auto cells = RunMatrix({{&sc, d, d}}, opts, {}, [&](size_t, int attempt, const CellResult& failed) {
+  auto cells = RunMatrix({{&sc, a, b}}, opts, {}, [&](size_t, int attempt, const CellResult& failed) {
     ++reruns;
     EXPECT_EQ(attempt, 2);
     EXPECT_EQ(failed.status, "fail");
@@ -66,8 +68,8 @@ TEST(Matrix, FailedCellPassingOnRerunIsFlakyWithFirstReason) {
 TEST(Matrix, WithoutRetriesTheFailureStands) {
   std::string dir = TempDir();
   Scenario sc = GetStatsScenario("flaky-two");
-  DriverSpec d = FlakyDriver("fake", dir + "/marker");
-  auto cells = RunMatrix({{&sc, d, d}}, MatrixOptions{}, {});
+  DriverSpec a = FlakyDriver("fake", dir + "/marker-a"), b = FlakyDriver("fake", dir + "/marker-b");
+  auto cells = RunMatrix({{&sc, a, b}}, MatrixOptions{}, {});
   ASSERT_EQ(cells.size(), 1u);
   EXPECT_EQ(cells[0].status, "fail");
   EXPECT_FALSE(cells[0].flaky);
