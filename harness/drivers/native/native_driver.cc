@@ -49,7 +49,6 @@ absl::StatusOr<uint64_t> ToUnsigned(const json& v, int bits, absl::string_view w
   return static_cast<uint64_t>(m) & mask;
 }
 
-// A count or size in the protocol's own ops (sendMany): a non-negative JSON integer.
 // Deepest array/object nesting of a JSON text (brackets in strings do not count). json's copy
 // constructor and dump() recurse once per level, so a command nested 100 000 deep would overflow
 // the stack wherever the driver copies an argument or quotes it in an error.
@@ -73,6 +72,7 @@ bool TooDeep(const std::string& text) {
   return false;
 }
 
+// A count or size in the protocol's own ops (sendMany): a non-negative JSON integer.
 absl::StatusOr<uint64_t> Count(const json& cmd, const char* key) {
   if (!cmd.contains(key) || !cmd[key].is_number_unsigned())
     return TypeError(absl::StrCat(key, " must be a non-negative integer"));
