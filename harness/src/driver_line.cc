@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "json_depth.h"
 
 namespace refrtc::harness {
 namespace {
@@ -73,29 +74,9 @@ json NormalizeError(const json& e) {
   return out;
 }
 
-// Deepest array/object nesting in a JSON text (brackets inside strings do not count). nlohmann's
-// parser and destructor are iterative, but copying and dump() recurse once per level: a line
-// nested 200 000 deep overflowed the stack in ParseDriverLine's own copy of the result (found by
-// harness/tests/driver_line_test.cc). Protocol messages nest a handful of levels (getStats ~4).
+// Protocol messages nest a handful of levels (getStats ~4); deeper lines are refused before
+// parsing (json_depth.h; found by harness/tests/driver_line_test.cc).
 constexpr int kMaxDepth = 64;
-bool TooDeep(absl::string_view text) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
 
 DriverLine Invalid(std::string problem) {
   DriverLine d;
@@ -107,7 +88,7 @@ DriverLine Invalid(std::string problem) {
 }  // namespace
 
 DriverLine ParseDriverLine(absl::string_view line) {
-  if (TooDeep(line)) return Invalid("wrote a line nested deeper than 64 levels");
+  if (JsonNestingDepth(line) > kMaxDepth) return Invalid("wrote a line nested deeper than 64 levels");
   // allow_exceptions=false: a syntax error (or invalid UTF-8) is a discarded value, not a throw.
   json msg = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (msg.is_discarded()) return Invalid("wrote a non-JSON line");

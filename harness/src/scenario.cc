@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "json_depth.h"
 #include "relay.h"
 #include "util/codec.h"
 
@@ -21,25 +22,6 @@ using nlohmann::json;
 constexpr int kMaxDepth = 64;
 constexpr int64_t kMaxTimeoutMs = 3600 * 1000;
 constexpr int64_t kMaxCount = 100000000;
-
-// Nesting depth of a JSON text, ignoring brackets inside strings. Bounded depth keeps every later
-// recursive walk (matching, dumping) shallow.
-int NestingDepth(absl::string_view text) {
-  int depth = 0, max_depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') max_depth = std::max(max_depth, ++depth);
-    else if (c == '}' || c == ']') --depth;
-  }
-  return max_depth;
-}
 
 absl::Status Bad(absl::string_view where, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
@@ -525,7 +507,7 @@ absl::Status ParseStep(const json& j, size_t index, std::set<std::string>* names
 }  // namespace
 
 absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
-  if (NestingDepth(text) > kMaxDepth) return absl::InvalidArgumentError("scenario nests deeper than 64 levels");
+  if (JsonNestingDepth(text) > kMaxDepth) return absl::InvalidArgumentError("scenario nests deeper than 64 levels");
   json root = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return absl::InvalidArgumentError("scenario is not valid JSON");
   try {

@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "../../src/json_depth.h"
 #include "engine/transport_stack.h"
 #include "refrtc/rtc_json.h"
 #include "refrtc/test_identity_provider.h"
@@ -49,28 +50,8 @@ absl::StatusOr<uint64_t> ToUnsigned(const json& v, int bits, absl::string_view w
   return static_cast<uint64_t>(m) & mask;
 }
 
-// Deepest array/object nesting of a JSON text (brackets in strings do not count). json's copy
-// constructor and dump() recurse once per level, so a command nested 100 000 deep would overflow
-// the stack wherever the driver copies an argument or quotes it in an error.
+// Commands nested deeper than this are refused before parsing (json_depth.h).
 constexpr int kMaxJsonDepth = 64;
-bool TooDeep(const std::string& text) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
 
 // A count or size in the protocol's own ops (sendMany): a non-negative JSON integer.
 absl::StatusOr<uint64_t> Count(const json& cmd, const char* key) {
@@ -310,7 +291,7 @@ void NativeDriver::HandleLine(const std::string& line) {
     return;
   }
   json id = cmd["id"];
-  if (TooDeep(line)) {
+  if (JsonNestingDepth(line) > kMaxJsonDepth) {
     Emit(json{{"id", id}, {"ok", false}, {"error", Error("SyntaxError", "command nested deeper than 64 levels")}});
     return;
   }
