@@ -349,6 +349,29 @@ struct SctpPair {
 };
 
 uint32_t Be32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
+// The last DATA chunk (RFC 9260 §3.3.1) in packets b sent: its TSN and SSN, and the packet's
+// 12-byte common header (empty when there was none), so forged chunks continue b's numbering.
+struct LastData {
+  uint32_t tsn = 0;
+  uint16_t ssn = 0;
+  Bytes header;
+};
+LastData LastDataChunk(const std::vector<Bytes>& packets) {
+  LastData last;
+  for (const Bytes& pkt : packets) {
+    for (size_t off = 12; off + 4 <= pkt.size();) {
+      const size_t len = size_t{pkt[off + 2]} << 8 | pkt[off + 3];
+      if (len < 4) break;
+      if (pkt[off] == 0 && len >= 16 && off + 16 <= pkt.size()) {
+        last.tsn = Be32(&pkt[off + 4]);
+        last.ssn = static_cast<uint16_t>(pkt[off + 10] << 8 | pkt[off + 11]);
+        last.header.assign(pkt.begin(), pkt.begin() + 12);
+      }
+      off += (len + 3) & ~size_t{3};
+    }
+  }
+  return last;
+}
 void PutBe32(Bytes& b, uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<uint8_t>(v >> s));
 }
@@ -392,21 +415,10 @@ TEST(ResourceLimits, SctpEndlessMessageIsNotReassembledBeyondMaxMessageSize) {
   p.Step();
   ASSERT_EQ(p.Count<sctp::EventMessage>(p.a_events), 1u);
   // b's last DATA chunk: its TSN and SSN continue in the forged ones.
-  uint32_t tsn = 0;
-  uint16_t ssn = 0;
-  Bytes header;
-  for (const Bytes& pkt : p.from_b) {
-    for (size_t off = 12; off + 4 <= pkt.size();) {
-      const size_t len = size_t{pkt[off + 2]} << 8 | pkt[off + 3];
-      if (len < 4) break;
-      if (pkt[off] == 0 && len >= 16 && off + 16 <= pkt.size()) {
-        tsn = Be32(&pkt[off + 4]);
-        ssn = static_cast<uint16_t>(pkt[off + 10] << 8 | pkt[off + 11]);
-        header.assign(pkt.begin(), pkt.begin() + 12);
-      }
-      off += (len + 3) & ~size_t{3};
-    }
-  }
+  const LastData seen = LastDataChunk(p.from_b);
+  uint32_t tsn = seen.tsn;
+  const uint16_t ssn = seen.ssn;
+  const Bytes& header = seen.header;
   ASSERT_EQ(header.size(), 12u) << "no DATA chunk from b seen";
   p.deliver_to_b = false;  // a's SACKs acknowledge TSNs the real b never sent
 
@@ -459,19 +471,9 @@ TEST(ResourceLimits, SctpInterleavedEndlessMessagesOnManyStreamsStayBounded) {
   p.from_b.clear();
   ASSERT_TRUE(p.b.Send(StreamId(sids[0]), AsBytes(std::string("x")), true, SctpPair::Now()).ok());
   p.Step();
-  uint32_t tsn = 0;
-  Bytes header;
-  for (const Bytes& pkt : p.from_b) {
-    for (size_t off = 12; off + 4 <= pkt.size();) {
-      const size_t len = size_t{pkt[off + 2]} << 8 | pkt[off + 3];
-      if (len < 4) break;
-      if (pkt[off] == 0 && len >= 16 && off + 16 <= pkt.size()) {
-        tsn = Be32(&pkt[off + 4]);
-        header.assign(pkt.begin(), pkt.begin() + 12);
-      }
-      off += (len + 3) & ~size_t{3};
-    }
-  }
+  const LastData seen = LastDataChunk(p.from_b);
+  uint32_t tsn = seen.tsn;
+  const Bytes& header = seen.header;
   ASSERT_EQ(header.size(), 12u);
   p.deliver_to_b = false;
   // Each stream had its DCEP OPEN (SSN 0); stream sids[0] also "x" (SSN 1). Unordered fragments
